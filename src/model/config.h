@@ -1,0 +1,112 @@
+// ModelConfig: a Hugging Face config.json read strictly and resolved the way transformers 5.17
+// resolves it (defaults applied, legacy RoPE keys normalised, one RoPE setting per layer type,
+// layer_types filled in). Fields keep the HF key names. Not the tensor plan (tensor_plan.h) and
+// not the forward pass: this file only says what the checkpoint declares.
+//
+// Key policy (docs/checkpoints.md): every top-level key must be either read here for the
+// model_type, or listed as known not to change log-probabilities (architectures, torch_dtype,
+// transformers_version, use_cache, initializer_range, ...); anything else is an InputError
+// naming the file and the key. Unknown model_type, hidden_act, rope type or layer type: an
+// InputError naming the key. Values are never clamped or defaulted silently.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lossgap {
+
+// One resolved rotary embedding (hf-architectures.md §1.5), HF defaults applied.
+// inv_freq has rotary_dim(head_dim) / 2 entries over rope_theta, then the rope_type's rule.
+struct RopeParams {
+  std::string rope_type = "default";  // "default" | "linear" | "llama3" | "yarn"
+  double rope_theta = 10000.0;
+  double partial_rotary_factor = 1.0;  // rotary dim = int(head_dim * partial_rotary_factor)
+  double factor = 1.0;                 // linear, llama3, yarn (1 for default)
+  // llama3 and yarn: the pre-training context L0.
+  int64_t original_max_position_embeddings = 0;
+  // llama3
+  double low_freq_factor = 0;
+  double high_freq_factor = 0;
+  // yarn (HF defaults: beta_fast 32, beta_slow 1, truncate true)
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  bool truncate = true;
+  // Factor applied to both cos and sin (so q.k scales by its square). yarn: `attention_factor`
+  // if given, else derived from factor / mscale / mscale_all_dim as transformers does; else 1.
+  double attention_factor = 1.0;
+
+  // int(head_dim * partial_rotary_factor), as transformers computes it.
+  int64_t rotary_dim(int64_t head_dim) const;
+};
+
+// Layer types, spelled as transformers' `layer_types` entries.
+inline constexpr std::string_view kFullAttention = "full_attention";
+inline constexpr std::string_view kSlidingAttention = "sliding_attention";
+
+struct ModelConfig {
+  std::filesystem::path path;  // the config.json this was read from
+  std::string model_type;      // "llama" | "qwen3" | "olmo2" | "olmo3"
+
+  // Sizes.
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;  // defaults to num_attention_heads (HF)
+  int64_t head_dim = 0;             // config head_dim, else hidden_size / num_attention_heads
+  int64_t max_position_embeddings = 0;
+
+  // Blocks.
+  std::string hidden_act = "silu";  // only "silu" is accepted today
+  double rms_norm_eps = 1e-6;
+  bool attention_bias = false;  // q, k, v, o biases
+  bool mlp_bias = false;        // gate, up, down biases
+  bool tie_word_embeddings = false;
+
+  // One entry per layer (size num_hidden_layers): kFullAttention or kSlidingAttention today;
+  // issue 4 adds "linear_attention", "mamba", ... For families without `layer_types` in the
+  // file this is what transformers derives (qwen3: sliding from max_window_layers on when
+  // use_sliding_window; llama/olmo2: all full).
+  std::vector<std::string> layer_types;
+  // Window W of "sliding_attention" layers (a key attends to the W most recent positions,
+  // itself included). Set iff some layer is sliding.
+  std::optional<int64_t> sliding_window;
+
+  // RoPE per attention layer type present in layer_types. Families with one rotary embedding
+  // have the same RopeParams under every type; olmo3 has separate ones (docs/checkpoints.md).
+  std::map<std::string, RopeParams> rope_parameters;
+
+  // Special ids (they do not change the forward pass; the scoring policy may use them).
+  std::optional<int64_t> bos_token_id;
+  std::vector<int64_t> eos_token_id;  // HF allows an int or a list
+  std::optional<int64_t> pad_token_id;
+
+  // Informational keys, recorded as found.
+  std::vector<std::string> architectures;
+  std::string torch_dtype;  // "torch_dtype" or v5 "dtype"; "" if absent
+
+  // The RoPE of a layer type; nullptr when that type has no rotary embedding (NoPE).
+  const RopeParams* rope_for(std::string_view layer_type) const;
+};
+
+// Reads dir/config.json (load_config) or a given file. Throws InputError("<file>", "<key>: ...")
+// for a missing file, invalid JSON, a missing required key, a value of the wrong type or out of
+// range, an unknown model_type / hidden_act / rope type / layer type, and any top-level key
+// that is neither read nor known to be irrelevant to log-probabilities. Hybrid and recurrent
+// families (issue 4) get "model_type '<t>' is not supported yet".
+ModelConfig load_config(const std::filesystem::path& config_json);
+ModelConfig load_config_dir(const std::filesystem::path& dir);
+
+// The same on JSON text; `file_label` is what errors name as the file.
+ModelConfig parse_config(std::string_view json_text, const std::string& file_label);
+
+// model_types parse_config accepts, sorted.
+std::vector<std::string> supported_model_types();
+
+}  // namespace lossgap
