@@ -1,0 +1,102 @@
+// The ops of lossgap's forward passes, as one interface every device implements with the same
+// names (CPU: backend/cpu/, the fp32 reference; a CUDA backend later). Model code (model/blocks,
+// model/arch) calls only these and never sees a device. Not a tensor library: activations are 2-D
+// fp32 matrices, weights are checkpoint tensors in their stored dtype, and each op does one
+// named step of a forward pass.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "core/dtype.h"
+#include "model/model.h"
+
+namespace lossgap {
+
+// An fp32 activation matrix [rows, cols], row-major and contiguous, in the memory of the backend
+// that allocated it. Copies share the memory. Only that backend's ops may read or write data().
+class Buf {
+ public:
+  Buf() = default;
+  Buf(std::shared_ptr<float> mem, int64_t rows, int64_t cols)
+      : mem_(std::move(mem)), rows_(rows), cols_(cols) {}
+  float* data() const { return mem_.get(); }
+  int64_t rows() const { return rows_; }
+  int64_t cols() const { return cols_; }
+  int64_t numel() const { return rows_ * cols_; }
+
+ private:
+  std::shared_ptr<float> mem_;
+  int64_t rows_ = 0;
+  int64_t cols_ = 0;
+};
+
+// A checkpoint tensor prepared for a backend. On the CPU it is the (mmapped) stored tensor
+// itself, used in its stored dtype; a device backend keeps its own copy beside the view.
+struct Weight {
+  TensorView view;
+};
+
+// RMSNorm flavours of hf-architectures.md §1.2 in fp32: y = w * r(x) (N-A and N-B coincide in
+// fp32) or y = (1 + w) * r(x) (N-C, zero-centred weights).
+enum class NormWeight { Scale, OnePlus };
+
+// The shape and masking of one causal self-attention call.
+struct AttnShape {
+  int64_t n_heads = 0;     // query heads Hq
+  int64_t n_kv_heads = 0;  // key/value heads Hkv (Hq % Hkv == 0; head h uses kv head h / (Hq/Hkv))
+  int64_t head_dim = 0;    // d
+  float scale = 0;         // logits = scale * q.k (d^-1/2 for most families)
+  int64_t window = 0;      // sliding window W: key j visible from query i iff 0 <= i-j <= W-1;
+                           // 0 = full causal attention
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;  // "cpu"
+
+  // A new buffer [rows, cols]; contents unspecified.
+  virtual Buf alloc(int64_t rows, int64_t cols) = 0;
+  // A buffer holding host data [rows, cols] (row-major); and the way back, for tests and tables.
+  virtual Buf from_host(const float* data, int64_t rows, int64_t cols) = 0;
+  virtual void to_host(const Buf& x, float* out) = 0;
+  // The backend's form of a checkpoint tensor (the view's memory must outlive the Weight).
+  virtual Weight weight(const TensorView& view) = 0;
+
+  // out[t, :] = table[ids[t], :]. table: [V, H]; out: [T, H]. Ids must be in [0, V).
+  virtual void embed(const Weight& table, std::span<const int32_t> ids, Buf& out) = 0;
+
+  // y = x w^T (+ bias). x: [T, in]; w: [out, in]; bias: [out] or null; y: [T, out], not x.
+  virtual void linear(const Buf& x, const Weight& w, const Weight* bias, Buf& y) = 0;
+
+  // RMSNorm over consecutive groups of w.numel() values of each row (a row of a [T, n*g] buffer is
+  // n groups of g: g = cols normalises the whole row, g = head_dim each head as qwen3's q_norm):
+  // y = weight(w) * x / sqrt(mean(x^2) + eps), statistic in fp32. y may be x.
+  virtual void rms_norm(const Buf& x, const Weight& w, float eps, NormWeight kind, Buf& y) = 0;
+
+  // In place, rotate_half RoPE on the first d_rot = cos.cols() dims of each head of x:
+  // x: [T, n_heads * head_dim]; cos, sin: [>= T, d_rot] (row t = position t, attn_factor applied).
+  // With halves x1 = x[:d_rot/2], x2 = x[d_rot/2:d_rot]: x1' = x1 cos - x2 sin, x2' = x2 cos + x1 sin.
+  virtual void rope(Buf& x, int64_t n_heads, int64_t head_dim, const Buf& cos, const Buf& sin) = 0;
+
+  // Causal (optionally sliding-window) attention with GQA and fp32 softmax, positions 0..T-1.
+  // q: [T, Hq * d]; k, v: [T, Hkv * d]; out: [T, Hq * d] (heads concatenated head-major).
+  virtual void attention(const Buf& q, const Buf& k, const Buf& v, const AttnShape& shape,
+                         Buf& out) = 0;
+
+  // out = silu(gate) * up, elementwise. All [T, I]; out may be gate or up.
+  virtual void swiglu(const Buf& gate, const Buf& up, Buf& out) = 0;
+
+  // y += x, elementwise; same shape.
+  virtual void add(const Buf& x, Buf& y) = 0;
+
+  // The scoring head: logits = x lm_head^T over all V rows, then for row t the log-softmax
+  // statistics of target id targets[t] (DESIGN.md scoring policy). x: [n, H]; lm_head: [V, H];
+  // targets, out: n entries; ids in [0, V). Never materialises [n, V] logits at once.
+  virtual void token_scores(const Buf& x, const Weight& lm_head, std::span<const int32_t> targets,
+                            std::span<TokenScore> out) = 0;
+};
+
+}  // namespace lossgap
