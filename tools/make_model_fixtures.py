@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""Make the transformers-parity fixture models in tests/fixtures/models/.
+
+What it is: the one script that writes every tiny random-weight checkpoint the golden parity test
+(tests/golden/run_model_parity.cpp) scores, together with transformers' own per-token log-probs
+for them. It needs torch, transformers 5.17 and tokenizers (the GPU machine has them; no internet
+and no downloaded weights are needed: the models are random, the tokenizer is trained here).
+What it is not: a benchmark or a model zoo. The models are tiny and meaningless; they only have
+to exercise every feature the C++ runtime must reproduce.
+
+Steps
+1. Train ONE byte-level BPE tokenizer (Llama-3/cl100k Split regex + ByteLevel, ~480 merges-and-bytes
+   plus 3 added special tokens) on tools/fixture_texts/*.txt, written in three variants (see
+   write_tokenizer): no BOS; BOS from the tokenizer.json post-processor; add_bos_token in
+   tokenizer_config.json. Whether transformers prepends BOS is recorded, not assumed.
+2. For each row of CASES: build the config from the row (HF config field names, legacy
+   rope_theta/rope_scaling keys as released checkpoints write them), instantiate the model in fp32
+   with a fixed seed, re-initialise every tensor (see init_weights), scale the final norm so the
+   mean predictive entropy is TARGET_ENTROPY nats (random tiny models are near-uniform otherwise
+   and hide errors), cast to the row's storage dtype, save (sharded where the row says so), and
+   write tokenizer files.
+3. Reload the saved directory with AutoModelForCausalLM/AutoTokenizer in fp32 on the CPU (eager
+   attention, TF32 off), check it equals the cast in-memory model, and record for each scored
+   text: the token ids of tokenizer(text), log p(ids[t+1] | ids[..t]) and the predictive entropy
+   at every position, the rotary inv_freq buffers, and per layer which RoPE table, which RoPE
+   attention scaling and which attention window transformers actually used (read from the
+   arguments each attention module received, so version-dependent behaviour is recorded, not
+   assumed).
+
+Run (from the repository root, on a machine with torch + transformers 5.17):
+    python3 tools/make_model_fixtures.py --out tests/fixtures/models
+Any failed self-check is listed at the end and makes the exit status non-zero.
+"""
+
+import argparse
+import copy
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import traceback
+from pathlib import Path
+
+import torch
+import tokenizers
+import transformers
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+SEED = 1234
+TARGET_ENTROPY = 1.5  # nats, mean over all scored positions, reached by scaling the final norm
+EXPECTED_TRANSFORMERS = "5.17"
+REGENERATE = "python3 tools/make_model_fixtures.py --out tests/fixtures/models"
+
+REPO = Path(__file__).resolve().parent.parent
+TEXT_DIR = REPO / "tools" / "fixture_texts"
+SCORED_TEXTS = ["prose.txt", "code.txt", "mixed.txt"]  # every *.txt there trains the tokenizer
+
+# The Llama-3 / cl100k pre-tokenizer regex as written in Llama-3's tokenizer.json.
+SPLIT_REGEX = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+BPE_VOCAB = 480  # 256 byte symbols + merges; the added special tokens come after
+EOS, BOS, PAD = "<|endoftext|>", "<|begin_of_text|>", "<|pad|>"
+
+# One row per fixture. `config`: HF config fields of that model_type (legacy rope keys
+# rope_theta/rope_scaling, as released config.json files have them). `config_form`: "legacy"
+# keeps those keys in the saved config.json; "v5" keeps what transformers' save_pretrained writes
+# (rope_parameters). `vocab_pad`: rows added to lm_head/embeddings beyond the tokenizer's size.
+# `dtype`: storage dtype of the safetensors. `shard`: max_shard_size for a sharded save, or None.
+# `tokenizer`: the write_tokenizer variant.
+# Hybrid families (issue 4) add rows here; init_weights may need their parameter names.
+CASES = [
+    dict(
+        name="llama_gqa_llama3",
+        model_type="llama",
+        exercises="GQA 4 q / 2 kv heads; head_dim 24 != hidden/heads 16; llama3 RoPE scaling; "
+        "untied lm_head; F32 weights; legacy rope_theta/rope_scaling config keys",
+        dtype="float32", shard=None, config_form="legacy", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=24, rms_norm_eps=1e-5, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            mlp_bias=False, rope_theta=10000.0,
+            rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
+                              high_freq_factor=4.0, original_max_position_embeddings=128),
+        ),
+    ),
+    dict(
+        name="llama_tied_bias_yarn_bos",
+        model_type="llama",
+        exercises="tied embeddings; attention_bias (q,k,v,o) and mlp_bias; yarn RoPE (default "
+        "attention factor); one kv head (MQA); BOS added by the tokenizer.json post-processor "
+        "(Llama-3 style); "
+        "padded vocab (512 rows > tokenizer size); BF16 weights",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="bos_template", vocab_pad=512,
+        config=dict(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=1, rms_norm_eps=1e-5, hidden_act="silu",
+            max_position_embeddings=512, tie_word_embeddings=True, attention_bias=True,
+            mlp_bias=True, rope_theta=10000.0,
+            rope_scaling=dict(rope_type="yarn", factor=4.0, original_max_position_embeddings=128),
+        ),
+    ),
+    dict(
+        name="qwen3_gqa_tied",
+        model_type="qwen3",
+        exercises="per-head q/k RMSNorm before RoPE; GQA 4/2; head_dim 32 != hidden/heads 16; "
+        "tied embeddings; F16 weights",
+        dtype="float16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=32, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=True, attention_bias=False,
+            rope_theta=1000000.0,
+        ),
+    ),
+    dict(
+        name="qwen3_sliding_sharded",
+        model_type="qwen3",
+        exercises="use_sliding_window with sliding_window 48 < text length on layers >= "
+        "max_window_layers (1), full attention on layer 0; untied; BF16 weights saved in several "
+        "shards with model.safetensors.index.json",
+        dtype="bfloat16", shard="100KB", config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            use_sliding_window=True, sliding_window=48, max_window_layers=1, rope_theta=10000.0,
+        ),
+    ),
+    dict(
+        name="olmo2_gqa",
+        model_type="olmo2",
+        exercises="q/k RMSNorm over the whole projection (k_norm of size kv_heads*head_dim); "
+        "post-norm blocks (no input norm); GQA 4/2; padded vocab; F16 weights; tokenizer_config "
+        "add_bos_token true over a tokenizer.json that adds nothing (what transformers then does "
+        "is recorded as bos_added)",
+        dtype="float16", shard=None, config_form="v5", tokenizer="bos_config", vocab_pad=512,
+        config=dict(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            rope_theta=500000.0,
+        ),
+    ),
+    dict(
+        name="olmo3_sliding_yarn",
+        model_type="olmo3",
+        exercises="default layer_types (3 sliding : 1 full) with sliding_window 40 < text length; "
+        "yarn rope_scaling with an explicit attention_factor, as Olmo-3 long-context configs "
+        "write it (which layers get it is recorded per layer); legacy config keys; F32 weights",
+        dtype="float32", shard=None, config_form="legacy", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=4, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=512, tie_word_embeddings=False, attention_bias=False,
+            sliding_window=40, rope_theta=500000.0,
+            rope_scaling=dict(rope_type="yarn", factor=4.0, original_max_position_embeddings=128,
+                              attention_factor=1.25, beta_fast=32.0, beta_slow=1.0),
+        ),
+    ),
+    dict(
+        name="olmo3_linear_layer_types",
+        model_type="olmo3",
+        exercises="explicit layer_types [full, sliding, sliding, full] with sliding_window 56; "
+        "linear rope_scaling (factor 2); GQA 4/2; rope_parameters as transformers 5 saves them; "
+        "BF16 weights",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            sliding_window=56,
+            layer_types=["full_attention", "sliding_attention", "sliding_attention",
+                         "full_attention"],
+            rope_theta=500000.0, rope_scaling=dict(rope_type="linear", factor=2.0),
+        ),
+    ),
+]
+
+DTYPES = {"float32": (torch.float32, "F32"), "bfloat16": (torch.bfloat16, "BF16"),
+          "float16": (torch.float16, "F16")}
+
+PROBLEMS = []  # failed self-checks; reported at the end, exit status 1 if any
+
+
+def problem(case, msg):
+    PROBLEMS.append(f"{case}: {msg}")
+    print(f"  PROBLEM: {msg}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tokenizer
+
+
+def train_tokenizer(texts):
+    """A byte-level BPE in the Llama-3 layout, trained on `texts`; special tokens appended."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(SPLIT_REGEX), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=False),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=BPE_VOCAB, min_frequency=2, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=[])
+    tok.train_from_iterator(texts, trainer=trainer)
+    # Llama-3 sets ignore_merges (a pre-token that is itself in the vocab is emitted whole).
+    spec = json.loads(tok.to_str())
+    spec["model"]["ignore_merges"] = True
+    tok = Tokenizer.from_str(json.dumps(spec))
+    tok.add_special_tokens([EOS, BOS, PAD])
+    return tok
+
+
+def write_tokenizer(tok, case_dir, variant):
+    """tokenizer.json + tokenizer_config.json of one variant: "plain" (no BOS anywhere),
+    "bos_template" (Llama-3 style: the tokenizer.json post-processor puts BOS first), or
+    "bos_config" (tokenizer.json adds nothing; tokenizer_config.json sets add_bos_token)."""
+    tok = Tokenizer.from_str(tok.to_str())
+    if variant == "bos_template":
+        bos_id = tok.token_to_id(BOS)
+        tok.post_processor = processors.Sequence([
+            processors.ByteLevel(trim_offsets=False),
+            processors.TemplateProcessing(single=f"{BOS}:0 $A:0",
+                                          pair=f"{BOS}:0 $A:0 {BOS}:1 $B:1",
+                                          special_tokens=[(BOS, bos_id)]),
+        ])
+    tok.save(str(case_dir / "tokenizer.json"))
+    cfg = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": BOS,
+        "eos_token": EOS,
+        "pad_token": PAD,
+        "model_max_length": 131072,
+        "clean_up_tokenization_spaces": False,
+    }
+    if variant == "bos_config":
+        cfg["add_bos_token"] = True
+    (case_dir / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------------------------
+# Model
+
+
+def init_weights(model, gen, tied):
+    """Re-initialise every parameter so each one matters and attention is not uniform.
+
+    Matrices N(0, 1/fan_in) (so activations keep unit scale); embeddings N(0, 1), or
+    N(0, 1/hidden) when tied (they are then also the lm_head); norm weights U(0.8, 1.2) (not all
+    ones, so a norm applied with the wrong weight shows); biases N(0, 0.2) (not zero, so a dropped
+    bias shows)."""
+    hidden = model.config.hidden_size
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".bias"):
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+            elif p.ndim == 1:
+                p.copy_(0.8 + 0.4 * torch.rand(p.shape, generator=gen))
+            elif "embed_tokens" in name:
+                std = 1.0 / math.sqrt(hidden) if tied else 1.0
+                p.copy_(torch.randn(p.shape, generator=gen) * std)
+            elif p.ndim == 2:
+                p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[1]))
+            else:
+                raise RuntimeError(f"init_weights: no rule for {name} {tuple(p.shape)}")
+
+
+def final_norm(model):
+    return model.model.norm
+
+
+def logits_of(model, ids):
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([ids], dtype=torch.long))
+    return out.logits[0].float()  # [T, vocab]
+
+
+def mean_entropy(logit_list, scale):
+    total, count = 0.0, 0
+    for lg in logit_list:
+        logp = torch.log_softmax(lg[:-1] * scale, dim=-1)
+        total += float(-(logp.exp() * logp).sum(-1).sum())
+        count += lg.shape[0] - 1
+    return total / count
+
+
+def calibrate_final_norm(model, id_lists):
+    """Scale the final norm weight so the mean entropy is TARGET_ENTROPY. Logits are linear in
+    that weight (the lm_head has no bias), so one forward pass and a bisection on the factor do."""
+    logit_list = [logits_of(model, ids) for ids in id_lists]
+    lo, hi = math.log(0.05), math.log(200.0)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if mean_entropy(logit_list, math.exp(mid)) > TARGET_ENTROPY:
+            lo = mid
+        else:
+            hi = mid
+    scale = float(f"{math.exp(0.5 * (lo + hi)):.2g}")
+    with torch.no_grad():
+        final_norm(model).weight.mul_(scale)
+    return scale
+
+
+class LayerProbe:
+    """Records the RoPE cos table and the attention mask each attention module receives."""
+
+    def __init__(self, model):
+        self.seen = {}
+        self.handles = []
+        for il, layer in enumerate(model.model.layers):
+            self.handles.append(layer.self_attn.register_forward_pre_hook(
+                self._hook(il), with_kwargs=True))
+
+    def _hook(self, il):
+        def fn(module, args, kwargs):
+            pe = kwargs.get("position_embeddings")
+            mask = kwargs.get("attention_mask")
+            self.seen[il] = (
+                None if pe is None else pe[0].detach().float().clone(),
+                None if mask is None else mask.detach().clone(),
+            )
+        return fn
+
+    def close(self):
+        for h in self.handles:
+            h.remove()
+
+
+def inv_freq_buffers(model):
+    """Every rotary inv_freq buffer of the model by its module path (one, or one per layer type,
+    depending on the transformers version); the `original_*` copies are left out."""
+    return {name: buf.detach().float().clone() for name, buf in model.named_buffers()
+            if "inv_freq" in name and "original" not in name}
+
+
+def rope_table_of(cos, buffers):
+    """Which inv_freq buffer (and attention scaling) produced cos [1, T, d]: (name, scaling)."""
+    cos = cos[0]
+    scaling = float(cos[0, 0])  # cos(0) * attention_scaling
+    pos = torch.arange(cos.shape[0], dtype=torch.float32)
+    for name, inv in buffers.items():
+        if 2 * inv.shape[0] != cos.shape[1]:
+            continue
+        freqs = pos[:, None] * inv[None, :]
+        ref = torch.cat([freqs, freqs], dim=-1).cos() * scaling
+        if float((ref - cos).abs().max()) < 1e-5:
+            return name, scaling
+    return None, scaling
+
+
+def attention_window(mask, n):
+    """The window the mask implements: None when every earlier position is visible, else W
+    (query i sees keys j with i - W < j <= i). Raises if the mask is not causal."""
+    m = mask
+    while m.dim() > 2:
+        m = m[0]
+    allowed = m if m.dtype == torch.bool else (m > torch.finfo(m.dtype).min / 2)
+    allowed = allowed[:n, :n]
+    if bool(torch.triu(allowed, diagonal=1).any()):
+        raise RuntimeError("attention mask lets a query see a later key")
+    span = 0
+    for i in range(n):
+        row = torch.nonzero(allowed[i]).flatten()
+        span = max(span, i - int(row.min()) + 1)
+    return None if span == n else span
+
+
+def f32(x):
+    """A float32 value as the shortest decimal that reads back to the same float32."""
+    return float(f"{float(x):.9g}")
+
+
+def score(model, ids):
+    """log p(ids[t+1] | ids[..t]) and the predictive entropy at every position t < T-1."""
+    logp = torch.log_softmax(logits_of(model, ids)[:-1], dim=-1)  # [T-1, vocab]
+    target = torch.tensor(ids[1:], dtype=torch.long)
+    lp = logp.gather(1, target[:, None])[:, 0]
+    ent = -(logp.exp() * logp).sum(-1)
+    return [f32(x) for x in lp], [f32(x) for x in ent]
+
+
+def legacy_config(case_dir, case):
+    """Rewrite the saved config.json with rope_theta/rope_scaling instead of rope_parameters."""
+    path = case_dir / "config.json"
+    cfg = json.loads(path.read_text())
+    cfg.pop("rope_parameters", None)
+    row = copy.deepcopy(case["config"])
+    cfg["rope_theta"] = row["rope_theta"]
+    if "rope_scaling" in row:
+        cfg["rope_scaling"] = row["rope_scaling"]
+    path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+
+
+def make_case(index, case, tok, texts, out_dir):
+    name = case["name"]
+    print(f"== {name}", flush=True)
+    case_dir = out_dir / name
+    if case_dir.exists():
+        shutil.rmtree(case_dir)
+    case_dir.mkdir(parents=True)
+
+    n_tok = tok.get_vocab_size(with_added_tokens=True)
+    vocab = max(n_tok, case["vocab_pad"])
+    cfg_kwargs = copy.deepcopy(case["config"])
+    cfg_kwargs.update(vocab_size=vocab, bos_token_id=tok.token_to_id(BOS),
+                      eos_token_id=tok.token_to_id(EOS), pad_token_id=tok.token_to_id(PAD))
+    config = AutoConfig.for_model(case["model_type"], **cfg_kwargs)
+
+    torch.manual_seed(SEED + index)
+    model = AutoModelForCausalLM.from_config(config, attn_implementation="eager")
+    model = model.float().eval()
+    tied = bool(case["config"]["tie_word_embeddings"])
+    if tied and model.lm_head.weight.data_ptr() != model.model.embed_tokens.weight.data_ptr():
+        problem(name, "tie_word_embeddings is set but lm_head is not the embedding")
+    gen = torch.Generator().manual_seed(SEED + index)
+    init_weights(model, gen, tied)
+
+    # Ids for calibration come from the tokenizer files as they will be written.
+    write_tokenizer(tok, case_dir, case["tokenizer"])
+    model.config.save_pretrained(case_dir)  # AutoTokenizer reads config.json too
+    hf_tok = AutoTokenizer.from_pretrained(case_dir)
+    id_lists = [hf_tok(t)["input_ids"] for t in texts]
+    scale = calibrate_final_norm(model, id_lists)
+
+    torch_dtype, st_dtype = DTYPES[case["dtype"]]
+    # What the files hold, upcast: parameters rounded through the storage dtype. Buffers (the
+    # rotary inv_freq) stay fp32 as transformers recomputes them on load.
+    in_memory = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in in_memory.parameters():
+            p.copy_(p.to(torch_dtype).float())
+    model = model.to(torch_dtype)
+    save_kwargs = {} if case["shard"] is None else {"max_shard_size": case["shard"]}
+    model.save_pretrained(case_dir, **save_kwargs)
+    if case["config_form"] == "legacy":
+        legacy_config(case_dir, case)
+    del model
+
+    saved = json.loads((case_dir / "config.json").read_text())
+    print("  config.json:", {k: saved[k] for k in ("rope_parameters", "rope_theta", "rope_scaling",
+                                                 "layer_types", "sliding_window") if k in saved})
+    shards = sorted(p.name for p in case_dir.glob("*.safetensors"))
+    has_index = (case_dir / "model.safetensors.index.json").exists()
+    if case["shard"] is not None and (len(shards) < 2 or not has_index):
+        problem(name, f"expected a sharded save, got {shards} (index: {has_index})")
+    if case["shard"] is None and shards != ["model.safetensors"]:
+        problem(name, f"expected one model.safetensors, got {shards}")
+
+    # The reference: the saved directory as transformers loads it, in fp32.
+    ref, info = AutoModelForCausalLM.from_pretrained(
+        case_dir, dtype=torch.float32, attn_implementation="eager", output_loading_info=True)
+    ref.eval()
+    for key in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs"):
+        if info.get(key):
+            problem(name, f"reload {key}: {info[key]}")
+    if ref.config._attn_implementation != "eager":
+        problem(name, f"attention implementation is {ref.config._attn_implementation}")
+
+    hf_tok = AutoTokenizer.from_pretrained(case_dir)
+    raw_tok = Tokenizer.from_file(str(case_dir / "tokenizer.json"))
+    bos_id = tok.token_to_id(BOS)
+    backend = getattr(hf_tok, "backend_tokenizer", None) or hf_tok._tokenizer
+    loaded_post = json.loads(backend.to_str()).get("post_processor")
+    print(f"  AutoTokenizer: {type(hf_tok).__name__}, add_bos_token="
+          f"{getattr(hf_tok, 'add_bos_token', None)}, post_processor={json.dumps(loaded_post)}")
+    bos_added = hf_tok(texts[0])["input_ids"][0] == bos_id
+    if case["tokenizer"] == "bos_template" and not bos_added:
+        problem(name, "the tokenizer.json template adds BOS but AutoTokenizer's ids lack it")
+    if case["tokenizer"] == "plain" and bos_added:
+        problem(name, "no BOS is asked for but AutoTokenizer's ids start with it")
+
+    buffers = inv_freq_buffers(ref)
+    probe = LayerProbe(ref)
+    record = dict(texts=[], ids=[], logprobs=[], entropies=[])
+    layers = None
+    for text in texts:
+        ids = hf_tok(text)["input_ids"]
+        plain = raw_tok.encode(text, add_special_tokens=False).ids
+        if ids != ([bos_id] if bos_added else []) + plain:
+            problem(name, "AutoTokenizer ids differ from tokenizer.json's ids (plus BOS)")
+        lp, ent = score(ref, ids)
+        lp_mem, _ = score(in_memory, ids)
+        diff = max(abs(a - b) for a, b in zip(lp, lp_mem))
+        if diff > 1e-5:
+            problem(name, f"reloaded model differs from the in-memory cast model by {diff:.3g}")
+        text_layers = []
+        for il in range(ref.config.num_hidden_layers):
+            cos, mask = probe.seen[il]
+            entry = {"layer_type": (getattr(ref.config, "layer_types", None) or
+                                    ["full_attention"] * ref.config.num_hidden_layers)[il]}
+            if cos is not None:
+                entry["rope_inv_freq"], entry["rope_attention_scaling"] = rope_table_of(cos, buffers)
+                if entry["rope_inv_freq"] is None:
+                    problem(name, f"layer {il}: RoPE table matches no inv_freq buffer")
+            # No mask at all means plain causal attention (possible for full layers only).
+            entry["attention_window"] = None if mask is None else attention_window(mask, len(ids))
+            text_layers.append(entry)
+        if layers is None:
+            layers = text_layers
+        elif layers != text_layers:
+            problem(name, "per-layer RoPE/window differ between texts")
+        record["texts"].append(text)
+        record["ids"].append(ids)
+        record["logprobs"].append(lp)
+        record["entropies"].append(ent)
+    probe.close()
+
+    window = getattr(ref.config, "sliding_window", None)
+    for il, entry in enumerate(layers):
+        if entry["layer_type"] == "sliding_attention":
+            if entry.get("attention_window") != window:
+                problem(name, f"layer {il} is sliding with window {window} but its mask "
+                              f"implements {entry.get('attention_window')}")
+            if window >= min(len(i) for i in record["ids"]):
+                problem(name, f"sliding window {window} is not shorter than the texts")
+
+    all_ent = [e for ents in record["entropies"] for e in ents]
+    n_params = sum(p.numel() for p in ref.parameters())
+    expected = {
+        "case": name,
+        "model_type": case["model_type"],
+        "exercises": case["exercises"],
+        "stored_dtype": st_dtype,
+        "sharded": case["shard"] is not None,
+        "config_form": case["config_form"],
+        "tokenizer_variant": case["tokenizer"],
+        "hf_tokenizer_class": type(hf_tok).__name__,
+        "bos_added": bos_added,
+        "vocab_size": vocab,
+        "tokenizer_size": n_tok,
+        "n_parameters": n_params,
+        "final_norm_scale": scale,
+        "mean_entropy": sum(all_ent) / len(all_ent),
+        "regenerate": REGENERATE,
+        "layers": layers,
+        "inv_freq": {k: [f32(x) for x in v] for k, v in buffers.items()},
+        **record,
+    }
+    (case_dir / "expected.json").write_text(json.dumps(expected) + "\n")
+    size = sum(p.stat().st_size for p in case_dir.iterdir())
+    print(f"  {st_dtype} {n_params} params, {size} bytes, final norm x{scale}, mean entropy "
+          f"{expected['mean_entropy']:.3f}, tokens {[len(i) for i in record['ids']]}", flush=True)
+    for il, entry in enumerate(layers):
+        print(f"  layer {il}: {entry}", flush=True)
+    return {"name": name, "exercises": case["exercises"], "mean_entropy": expected["mean_entropy"],
+            "final_norm_scale": scale, "bytes": size}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", required=True, type=Path, help="folder for the case directories")
+    ap.add_argument("--only", nargs="*", help="make only these cases (names from CASES)")
+    ap.add_argument("--any-transformers", action="store_true",
+                    help=f"run with a transformers other than {EXPECTED_TRANSFORMERS}.x")
+    args = ap.parse_args()
+
+    if not transformers.__version__.startswith(EXPECTED_TRANSFORMERS + ".") and not args.any_transformers:
+        sys.exit(f"transformers {transformers.__version__} found; the fixtures are defined against "
+                 f"{EXPECTED_TRANSFORMERS}.x (pass --any-transformers to override)")
+
+    torch.set_default_dtype(torch.float32)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+    train_texts = [p.read_text(encoding="utf-8") for p in sorted(TEXT_DIR.glob("*.txt"))]
+    texts = [(TEXT_DIR / n).read_text(encoding="utf-8") for n in SCORED_TEXTS]
+    tok = train_tokenizer(train_texts)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary = []
+    for index, case in enumerate(CASES):
+        if args.only and case["name"] not in args.only:
+            continue
+        try:
+            summary.append(make_case(index, case, tok, texts, args.out))
+        except Exception:  # keep going: one run should report every case's trouble
+            problem(case["name"], "raised\n" + traceback.format_exc())
+
+    manifest = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "seed": SEED,
+        "target_mean_entropy": TARGET_ENTROPY,
+        "command": REGENERATE,
+        "texts": SCORED_TEXTS,
+        "cases": summary,
+    }
+    (args.out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    total = sum(c["bytes"] for c in summary)
+    print(f"wrote {len(summary)} cases, {total} bytes, to {args.out}")
+    if PROBLEMS:
+        print("\nFAILED SELF-CHECKS:")
+        for p in PROBLEMS:
+            print("  " + p)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
