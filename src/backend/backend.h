@@ -25,6 +25,10 @@ class Buf {
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
   int64_t numel() const { return rows_ * cols_; }
+  // Rows [r0, r0 + n) as a buffer sharing this one's memory.
+  Buf row_range(int64_t r0, int64_t n) const {
+    return Buf(std::shared_ptr<float>(mem_, mem_.get() + r0 * cols_), n, cols_);
+  }
 
  private:
   std::shared_ptr<float> mem_;

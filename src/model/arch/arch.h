@@ -1,0 +1,14 @@
+// The architecture modules registered in model/registry.cpp, one function per family.
+// Not for direct use: go through arch_module(cfg).
+#pragma once
+
+#include "model/registry.h"
+
+namespace lossgap {
+
+ArchModule llama_module();  // arch/llama.cpp
+ArchModule qwen3_module();  // arch/qwen3.cpp
+ArchModule olmo2_module();  // arch/olmo.cpp
+ArchModule olmo3_module();  // arch/olmo.cpp
+
+}  // namespace lossgap

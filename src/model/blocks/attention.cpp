@@ -1,0 +1,87 @@
+// The attention mixer; see attention.h.
+#include "model/blocks/attention.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace lossgap {
+namespace {
+
+std::optional<Weight> bias_of(const PlanBinding& w, Backend& be, const std::string& name, bool on) {
+  if (!on) return std::nullopt;
+  return be.weight(w.get(name));
+}
+
+int64_t qk_norm_size(QkNorm n, int64_t heads, int64_t head_dim) {
+  return n == QkNorm::PerHead ? head_dim : heads * head_dim;
+}
+
+}  // namespace
+
+void Attention::plan(TensorPlan& plan, const std::string& prefix, const AttentionSpec& s) {
+  const int64_t H = s.hidden_size, dq = s.num_attention_heads * s.head_dim,
+                dkv = s.num_key_value_heads * s.head_dim;
+  plan.require(prefix + "q_proj.weight", {dq, H});
+  plan.require(prefix + "k_proj.weight", {dkv, H});
+  plan.require(prefix + "v_proj.weight", {dkv, H});
+  plan.require(prefix + "o_proj.weight", {H, dq});
+  if (s.bias) {
+    plan.require(prefix + "q_proj.bias", {dq});
+    plan.require(prefix + "k_proj.bias", {dkv});
+    plan.require(prefix + "v_proj.bias", {dkv});
+    plan.require(prefix + "o_proj.bias", {H});
+  }
+  if (s.qk_norm != QkNorm::None) {
+    RmsNorm::plan(plan, prefix + "q_norm.weight",
+                  qk_norm_size(s.qk_norm, s.num_attention_heads, s.head_dim));
+    RmsNorm::plan(plan, prefix + "k_norm.weight",
+                  qk_norm_size(s.qk_norm, s.num_key_value_heads, s.head_dim));
+  }
+}
+
+Attention::Attention(const PlanBinding& w, Backend& be, const std::string& prefix, AttentionSpec s)
+    : s_(std::move(s)),
+      q_(be.weight(w.get(prefix + "q_proj.weight"))),
+      k_(be.weight(w.get(prefix + "k_proj.weight"))),
+      v_(be.weight(w.get(prefix + "v_proj.weight"))),
+      o_(be.weight(w.get(prefix + "o_proj.weight"))),
+      q_bias_(bias_of(w, be, prefix + "q_proj.bias", s_.bias)),
+      k_bias_(bias_of(w, be, prefix + "k_proj.bias", s_.bias)),
+      v_bias_(bias_of(w, be, prefix + "v_proj.bias", s_.bias)),
+      o_bias_(bias_of(w, be, prefix + "o_proj.bias", s_.bias)) {
+  LG_CHECK(s_.num_attention_heads % s_.num_key_value_heads == 0, "GQA heads");
+  if (s_.qk_norm != QkNorm::None) {
+    q_norm_ = RmsNorm::bind(w, be, prefix + "q_norm.weight", s_.norm_eps, s_.norm_kind);
+    k_norm_ = RmsNorm::bind(w, be, prefix + "k_norm.weight", s_.norm_eps, s_.norm_kind);
+  }
+}
+
+void Attention::forward(ForwardContext& ctx, const Buf& x, Buf& out) const {
+  Backend& be = ctx.backend();
+  const int64_t T = x.rows(), Hq = s_.num_attention_heads, Hkv = s_.num_key_value_heads,
+                d = s_.head_dim;
+  Buf q = be.alloc(T, Hq * d);   // [T, Hq * d]
+  Buf k = be.alloc(T, Hkv * d);  // [T, Hkv * d]
+  Buf v = be.alloc(T, Hkv * d);  // [T, Hkv * d]
+  be.linear(x, q_, q_bias_ ? &*q_bias_ : nullptr, q);
+  be.linear(x, k_, k_bias_ ? &*k_bias_ : nullptr, k);
+  be.linear(x, v_, v_bias_ ? &*v_bias_ : nullptr, v);
+  if (q_norm_) {
+    (*q_norm_)(be, q, q);
+    (*k_norm_)(be, k, k);
+  }
+  if (s_.rope) {
+    const ForwardContext::RopeBufs r = ctx.rope(*s_.rope, d);
+    be.rope(q, Hq, d, r.cos, r.sin);
+    be.rope(k, Hkv, d, r.cos, r.sin);
+  }
+  // HF: head_dim ** -0.5 in Python (double), applied to the fp32 scores.
+  const AttnShape shape{Hq, Hkv, d, static_cast<float>(std::pow(static_cast<double>(d), -0.5)),
+                        s_.window};
+  Buf a = be.alloc(T, Hq * d);  // [T, Hq * d] heads concatenated
+  be.attention(q, k, v, shape, a);
+  be.linear(a, o_, o_bias_ ? &*o_bias_ : nullptr, out);
+}
+
+}  // namespace lossgap

@@ -1,0 +1,51 @@
+// The attention mixer shared by every family (hf-architectures.md §1.4): q/k/v projections
+// (optional biases), optional QK-norm per head (qwen3) or over the whole projection (olmo2/3),
+// optional RoPE (full or partial rotary, tables per layer type), causal GQA attention with an
+// optional sliding window, output projection. Not yet: the sigmoid output gate and (1+w) q/k
+// norms of qwen3_next, attention multipliers of granite/falcon_h1 (issue 4).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "model/blocks/layer.h"
+#include "model/tensor_plan.h"
+
+namespace lossgap {
+
+enum class QkNorm {
+  None,
+  PerHead,  // RMSNorm weight [head_dim] shared by every head, before RoPE (qwen3)
+  Full,     // RMSNorm weight [n_heads * head_dim] over the whole projection (olmo2, olmo3)
+};
+
+struct AttentionSpec {
+  int64_t hidden_size = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;
+  bool bias = false;  // q, k, v and o biases (attention_bias)
+  QkNorm qk_norm = QkNorm::None;
+  double norm_eps = 0;                      // of the QK-norms
+  NormWeight norm_kind = NormWeight::Scale;  // of the QK-norms
+  int64_t window = 0;                        // sliding window; 0 = full causal
+  std::optional<RopeParams> rope;            // none = NoPE
+};
+
+class Attention final : public Mixer {
+ public:
+  // Adds <prefix>{q,k,v,o}_proj.weight (+ .bias) and <prefix>{q,k}_norm.weight to the plan.
+  static void plan(TensorPlan& plan, const std::string& prefix, const AttentionSpec& s);
+  Attention(const PlanBinding& w, Backend& be, const std::string& prefix, AttentionSpec s);
+
+  // out[T, hidden] = o_proj(attention(x[T, hidden])).
+  void forward(ForwardContext& ctx, const Buf& x, Buf& out) const override;
+
+ private:
+  AttentionSpec s_;
+  Weight q_, k_, v_, o_;
+  std::optional<Weight> q_bias_, k_bias_, v_bias_, o_bias_;
+  std::optional<RmsNorm> q_norm_, k_norm_;
+};
+
+}  // namespace lossgap

@@ -1,0 +1,26 @@
+// A decoder-only language model as lossgap runs it: token embedding, a list of decoder layers
+// (each built from shared blocks for its layer kind), final RMSNorm, and the scoring head over
+// all lm_head rows. Shared by every architecture module; knows no family and no device.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "model/blocks/layer.h"
+#include "model/model.h"
+
+namespace lossgap {
+
+struct Decoder {
+  Weight embed_tokens;  // [V, H]
+  std::vector<DecoderLayer> layers;
+  RmsNorm final_norm;   // [H]
+  Weight lm_head;       // [V, H] (the embedding when tied)
+
+  // Model::score's contract: records for targets ids[first_target..n), each predicted from the
+  // logits at the previous position. Ids must be in [0, V) and 1 <= first_target <= n (checked
+  // by the caller).
+  std::vector<TokenScore> score(Backend& be, std::span<const int32_t> ids, size_t first_target) const;
+};
+
+}  // namespace lossgap
