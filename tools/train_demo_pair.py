@@ -16,12 +16,12 @@ Stages (subcommands):
          models' step time, picks the step count that fits --budget-s, trains both, evaluates
          and exports them to --out as split tar files plus MANIFEST.json.
 
-Gated DeltaNet training path: transformers' olmo_hybrid falls back to a pure-torch chunked
-gated delta rule when flash-linear-attention is missing; its intra-chunk inverse is a
-64-step Python loop. `chunk_gated_delta_rule` below computes the same quantity (same chunking,
-same equations) with one batched triangular solve; `probe` checks it against the transformers
-function (outputs and gradients). It is used for training only: the exported checkpoints are
-evaluated with transformers' own code.
+Gated DeltaNet training path: without flash-linear-attention, transformers 5.17's olmo_hybrid
+runs a pure-torch chunked gated delta rule (batched triangular solves, a loop over 64-token
+chunks), fast enough here (probe: ~0.5 M tokens/s at batch 128 on an H200). `train` checks it,
+outputs and gradients, against the step-wise recurrence before training and uses it; this
+script's own `chunk_gated_delta_rule` (same equations, written independently) is the fallback
+if that check fails (--gdn). Exported checkpoints are always evaluated with transformers' code.
 """
 
 import argparse
@@ -93,7 +93,7 @@ HP = {
     },
     "olmo_hybrid": {
         "layer_types": (["linear_attention"] * 3 + ["full_attention"]) * 2,
-        "rope_parameters": None,
+        "rope_parameters": {"rope_type": "default", "rope_theta": None},
         "linear_num_key_heads": 2,
         "linear_num_value_heads": 2,
         "linear_key_head_dim": 64,
@@ -103,7 +103,7 @@ HP = {
     },
     "optim": {
         "optimizer": "AdamW (torch, fused)",
-        "batch_sequences": 64,
+        "batch_sequences": 128,
         "peak_lr": 3e-3,
         "betas": [0.9, 0.95],
         "eps": 1e-8,
@@ -259,6 +259,9 @@ def save_tokenizer(tok, out_dir):
                                  model_max_length=HP["data"]["seq_len"],
                                  clean_up_tokenization_spaces=False)
     hf.save_pretrained(out_dir)
+    # transformers writes a TemplateProcessing post-processor that adds nothing; keep the
+    # tokenizer's own file instead (post_processor null, as Olmo's tokenizer.json).
+    tok.save(os.path.join(out_dir, "tokenizer.json"))
     return sorted(os.listdir(out_dir))
 
 
@@ -323,12 +326,19 @@ def build_configs(vocab_size, eos_id, pad_id):
                   pad_token_id=pad_id, bos_token_id=None)
     o3 = Olmo3Config(**common, sliding_window=HP["olmo3"]["sliding_window"],
                      layer_types=list(HP["olmo3"]["layer_types"]))
-    hy_keys = {k: v for k, v in HP["olmo_hybrid"].items()}
-    hy = OlmoHybridConfig(**common, **hy_keys)
-    # Olmo Hybrid's release has no RoPE; a config class that fills in a default would turn it
-    # on silently, so insist on it.
-    if hy.rope_parameters is not None:
-        raise RuntimeError(f"OlmoHybridConfig filled in rope_parameters={hy.rope_parameters}")
+    hy_keys = {k: v for k, v in HP["olmo_hybrid"].items() if k != "rope_parameters"}
+    # Olmo Hybrid's release has no RoPE. transformers 5.17 fills a null rope_parameters with
+    # rope_theta 10000 (RotaryEmbeddingConfigMixin), which would turn RoPE on; its model builds
+    # no rotary embedding when rope_parameters["rope_theta"] is None, and that survives
+    # save/reload, so this is how NoPE is written down (probe checks the round trip).
+    try:
+        hy = OlmoHybridConfig(**common, **hy_keys,
+                              rope_parameters=dict(HP["olmo_hybrid"]["rope_parameters"]))
+    except Exception as e:  # a validator that rejects rope_theta None: say so and stop
+        raise RuntimeError(f"OlmoHybridConfig rejects rope_theta None: {e}") from e
+    if (hy.rope_parameters or {}).get("rope_theta") is not None:
+        raise RuntimeError(f"OlmoHybridConfig has rope_parameters={hy.rope_parameters}; "
+                           f"expected no rope_theta (NoPE)")
     return {"olmo3": o3, "olmo_hybrid": hy}
 
 
@@ -414,18 +424,48 @@ def chunk_gated_delta_rule(query, key, value, g, beta, chunk_size=64, initial_st
     return o, (S if output_final_state else None)
 
 
-def use_fast_gdn(model):
-    """Routes every GDN layer's chunked path through chunk_gated_delta_rule (training only).
-    Returns the number of layers switched; refuses if a fast kernel (fla) is already there."""
+def gdn_check(T):
+    """Transformers' chunked GDN fallback and this script's chunk_gated_delta_rule against the
+    step-wise recurrence (transformers' torch_recurrent_gated_delta_rule): max abs differences
+    of the output and of the gradients of every input, fp32, TF32 off, B=2, H=2, dk=64, dv=128."""
+    import torch
+    import torch.nn.functional as F
     from transformers.models.olmo_hybrid import modeling_olmo_hybrid as mh
-    n = 0
-    for m in model.modules():
-        if isinstance(m, mh.OlmoHybridGatedDeltaNet):
-            if m.chunk_gated_delta_rule is not mh.torch_chunk_gated_delta_rule:
-                raise RuntimeError("GDN layer is not on the torch fallback; refusing to replace it")
-            m.chunk_gated_delta_rule = chunk_gated_delta_rule
-            n += 1
-    return n
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    B, H, dk, dv = 2, 2, 64, 128
+
+    def rnd(*shape):
+        return torch.randn(*shape, device="cuda", generator=gen)
+
+    base = [rnd(B, T, H, dk), rnd(B, T, H, dk), rnd(B, T, H, dv),
+            -torch.rand(H, device="cuda", generator=gen).mul(3).exp() * F.softplus(rnd(B, T, H)),
+            2 * torch.rand(B, T, H, device="cuda", generator=gen)]
+    w = rnd(B, T, H, dv)
+    got = {}
+    for nm, fn in (("recurrent", mh.torch_recurrent_gated_delta_rule),
+                   ("transformers_chunk", mh.torch_chunk_gated_delta_rule),
+                   ("script_chunk", chunk_gated_delta_rule)):
+        ins = [t.clone().requires_grad_(True) for t in base]
+        o, _ = fn(ins[0], ins[1], ins[2], g=ins[3], beta=ins[4], use_qk_l2norm_in_kernel=True)
+        (o * w).sum().backward()
+        got[nm] = [o.detach()] + [t.grad.detach() for t in ins]
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    names = ["out", "d_q", "d_k", "d_v", "d_g", "d_beta"]
+    res = {"T": T, "max_abs_reference": {n: got["recurrent"][i].abs().max().item()
+                                         for i, n in enumerate(names)}}
+    for nm in ("transformers_chunk", "script_chunk"):
+        res[nm + "_vs_recurrent"] = {n: (got[nm][i] - got["recurrent"][i]).abs().max().item()
+                                     for i, n in enumerate(names)}
+    return res
+
+
+def use_script_gdn():
+    """Routes transformers' olmo_hybrid GDN layers through chunk_gated_delta_rule (the layer's
+    forward calls the module-level torch_chunk_gated_delta_rule). Training only."""
+    from transformers.models.olmo_hybrid import modeling_olmo_hybrid as mh
+    mh.torch_chunk_gated_delta_rule = chunk_gated_delta_rule
 
 
 # ----------------------------------------------------------------------------------------
@@ -468,12 +508,10 @@ def train_step(model, opt, x, lr):
     return loss.detach(), gn.detach()
 
 
-def time_steps(name, config, data, batch, n_warm=3, n_timed=8, fast=True):
+def time_steps(name, config, data, batch, n_warm=3, n_timed=8):
     """Seconds per training step of a throwaway model on real batches."""
     import torch
     model = build_model(name, config, HP["seed"]).cuda()
-    if name == "olmo_hybrid" and fast:
-        use_fast_gdn(model)
     opt = make_optimizer(model)
     for i in range(n_warm):
         train_step(model, opt, data[i * batch:(i + 1) * batch].cuda(), 1e-4)
@@ -534,6 +572,56 @@ def versions():
     except ImportError:
         v["flash_linear_attention"] = None
     return v
+
+
+def export_checkpoint(name, model, tok, out_dir):
+    """Writes config.json, generation_config.json, model.safetensors (bf16) and the tokenizer
+    files. The model's parameters become bf16 in place (buffers such as RoPE inv_freq stay fp32).
+
+    transformers 5.17 loads Olmo Hybrid's separate q/k/v_conv1d tensors into one fused conv1d
+    and, on save_pretrained, splits it back into three EQUAL parts (e.g. 171/171/170 channels
+    instead of 128/128/256) and renames the GDN layers' norms. So the olmo_hybrid weights file
+    is written here in the released checkpoints' layout (hf-architectures.md §2.5): q_conv1d
+    [Hk*dk, 1, K], k_conv1d [Hk*dk, 1, K], v_conv1d [Hv*dv, 1, K], module names otherwise.
+    Returns a one-line description of the layout written."""
+    import torch
+    from safetensors.torch import save_file
+    with torch.no_grad():
+        for p in model.parameters():
+            p.data = p.data.to(torch.bfloat16)
+    model.save_pretrained(out_dir)
+    layout = "transformers save_pretrained"
+    if name == "olmo_hybrid":
+        c = model.config
+        kd = c.linear_num_key_heads * c.linear_key_head_dim
+        vd = c.linear_num_value_heads * c.linear_value_head_dim
+        tensors = {}
+        for k, v in model.state_dict().items():
+            v = v.detach().to("cpu").contiguous()
+            if k.endswith(".linear_attn.conv1d.weight"):
+                stem = k[: -len("conv1d.weight")]
+                q, kk, vv = torch.split(v, [kd, kd, vd], dim=0)  # conv channels in [q | k | v] order
+                tensors[stem + "q_conv1d.weight"] = q.contiguous()
+                tensors[stem + "k_conv1d.weight"] = kk.contiguous()
+                tensors[stem + "v_conv1d.weight"] = vv.contiguous()
+            else:
+                tensors[k] = v
+        for f in os.listdir(out_dir):
+            if f.endswith(".safetensors") or f.endswith(".safetensors.index.json"):
+                os.remove(os.path.join(out_dir, f))
+        save_file(tensors, os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
+        layout = ("released Olmo-Hybrid layout written by this script (q/k/v_conv1d split "
+                  f"{kd}/{kd}/{vd}; module names otherwise)")
+    save_tokenizer(tok, out_dir)
+    return layout
+
+
+def safetensors_index(path):
+    """{tensor name: [dtype, shape]} from a safetensors header."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+    return {k: [v["dtype"], v["shape"]] for k, v in header.items() if k != "__metadata__"}
 
 
 def write_parts(src_dir, out_dir, name, part_bytes=15 * 2**20):
@@ -616,15 +704,40 @@ def stage_probe(args):
     res["est_train_tokens"] = sum(res["corpus"]["train"][d]["utf8_bytes"] / bpt[d] for d in TRAIN_DOMAINS)
     log("bytes/token", bpt, "est tokens", res["est_train_tokens"])
 
+    # How each way of writing "no RoPE" comes out of OlmoHybridConfig, and after a JSON round trip.
+    from transformers import OlmoHybridConfig
+    common = dict(HP["model_common"], vocab_size=tok.get_vocab_size(), eos_token_id=0, pad_token_id=1)
+    variants = {"rope_parameters_theta_none": {"rope_parameters": {"rope_type": "default", "rope_theta": None}},
+                "rope_theta_kwarg_none": {"rope_parameters": None, "rope_theta": None},
+                "rope_parameters_none": {"rope_parameters": None}}
+    res["nope_variants"] = {}
+    for vn, kw in variants.items():
+        try:
+            c = OlmoHybridConfig(**common, layer_types=list(HP["olmo_hybrid"]["layer_types"]), **kw)
+            c2 = OlmoHybridConfig.from_dict(json.loads(c.to_json_string()))
+            res["nope_variants"][vn] = {"rope_parameters": c.rope_parameters,
+                                        "after_json_round_trip": c2.rope_parameters}
+        except Exception as e:
+            res["nope_variants"][vn] = {"error": repr(e)}
+    log("nope variants", res["nope_variants"])
+
+    res["gdn_check"] = gdn_check(T=130)
+    log("gdn check", res["gdn_check"])
+
     # Configs and models.
-    cfgs = build_configs(tok.get_vocab_size(), tok.token_to_id(EOS), tok.token_to_id(PAD))
+    try:
+        cfgs = build_configs(tok.get_vocab_size(), tok.token_to_id(EOS), tok.token_to_id(PAD))
+    except RuntimeError as e:
+        res["build_configs_error"] = repr(e)
+        with open(os.path.join(args.out, "probe.json"), "w") as f:
+            json.dump(res, f, indent=1, default=str)
+        raise
     res["configs"] = {k: json.loads(c.to_json_string()) for k, c in cfgs.items()}
     models = {k: build_model(k, c, HP["seed"]) for k, c in cfgs.items()}
     res["param_counts"] = {k: param_counts(m) for k, m in models.items()}
     res["olmo3_rotary"] = {n: list(b.shape) for n, b in models["olmo3"].model.rotary_emb.named_buffers()}
     res["olmo3_attn_impl"] = models["olmo3"].config._attn_implementation
     res["hybrid_rotary_is_none"] = models["olmo_hybrid"].model.rotary_emb is None
-    res["gdn_fallback"] = mh.OlmoHybridGatedDeltaNet(cfgs["olmo_hybrid"], 0).chunk_gated_delta_rule.__name__
     log("params", res["param_counts"])
 
     # Save / reload round trip in bf16 (config keys, NoPE kept, logits equal).
@@ -643,55 +756,28 @@ def stage_probe(args):
                  "class": type(r).__name__,
                  "rotary_none": getattr(r.model, "rotary_emb", "absent") is None,
                  "config_json": json.load(open(os.path.join(d, "config.json"))),
-                 "safetensors_bytes": os.path.getsize(os.path.join(d, "model.safetensors"))}
+                 "safetensors_bytes": os.path.getsize(os.path.join(d, "model.safetensors")),
+                 "tensors": safetensors_index(os.path.join(d, "model.safetensors"))}
     res["roundtrip"] = rt
     log("roundtrip", {k: (v["max_logit_diff"], v["rotary_none"], v["safetensors_bytes"]) for k, v in rt.items()})
-
-    # GDN chunk function vs transformers' fallback (fp32, T not a multiple of 64).
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.manual_seed(0)
-    B, T, H, dk, dv = 2, 200, 2, 64, 128
-    dev = "cuda"
-    base = [torch.randn(B, T, H, dk, device=dev), torch.randn(B, T, H, dk, device=dev),
-            torch.randn(B, T, H, dv, device=dev),
-            -torch.rand(H, device=dev).mul(3).exp() * torch.nn.functional.softplus(torch.randn(B, T, H, device=dev)),
-            2 * torch.rand(B, T, H, device=dev)]
-    grads = {}
-    outs = {}
-    for nm, fn in (("hf", mh.torch_chunk_gated_delta_rule), ("ours", chunk_gated_delta_rule)):
-        ins = [t.clone().requires_grad_(True) for t in base]
-        o, _ = fn(ins[0], ins[1], ins[2], g=ins[3], beta=ins[4], use_qk_l2norm_in_kernel=True)
-        torch.manual_seed(1)
-        w = torch.randn_like(o)
-        (o * w).sum().backward()
-        outs[nm] = o.detach()
-        grads[nm] = [t.grad.detach() for t in ins]
-    res["gdn_check"] = {
-        "out_max_abs_diff": (outs["hf"] - outs["ours"]).abs().max().item(),
-        "out_max_abs": outs["hf"].abs().max().item(),
-        "grad_max_abs_diff": [(a - b).abs().max().item() for a, b in zip(grads["hf"], grads["ours"])],
-        "grad_max_abs": [a.abs().max().item() for a in grads["hf"]],
-    }
-    # Also a final-state check through the recurrent reference.
-    o_rec, _ = mh.torch_recurrent_gated_delta_rule(base[0], base[1], base[2], base[3], base[4],
-                                                   None, False, use_qk_l2norm_in_kernel=True)
-    res["gdn_check"]["ours_vs_recurrent"] = (o_rec - outs["ours"]).abs().max().item()
-    torch.backends.cuda.matmul.allow_tf32 = True
-    log("gdn check", res["gdn_check"])
 
     # Step times on real packed data.
     docs = [d for dom in TRAIN_DOMAINS for d in corpus["train"][dom][:40]]
     seqs, _ = pack(encode_documents(tok, docs), tok.token_to_id(EOS), HP["data"]["seq_len"])
     log("timing data", seqs.shape)
     timing = {}
-    for nm, batch, fast in (("olmo3", 64, True), ("olmo_hybrid", 64, True), ("olmo_hybrid", 64, False),
-                            ("olmo3", 128, True), ("olmo_hybrid", 128, True)):
+    hf_chunk = mh.torch_chunk_gated_delta_rule
+    for nm, batch, gdn in (("olmo3", 64, None), ("olmo_hybrid", 64, "transformers"),
+                           ("olmo_hybrid", 64, "script"), ("olmo3", 128, None),
+                           ("olmo_hybrid", 128, "transformers")):
         if (batch * 11) > len(seqs):
             continue
-        dt, mem = time_steps(nm, cfgs[nm], seqs, batch, fast=fast)
-        key = f"{nm}_b{batch}_{'fast' if fast and nm == 'olmo_hybrid' else 'hf'}"
+        mh.torch_chunk_gated_delta_rule = chunk_gated_delta_rule if gdn == "script" else hf_chunk
+        dt, mem = time_steps(nm, cfgs[nm], seqs, batch)
+        key = f"{nm}_b{batch}" + (f"_gdn_{gdn}" if gdn else "")
         timing[key] = {"s_per_step": dt, "tok_per_s": batch * HP['data']['seq_len'] / dt, "max_mem_gib": mem}
         log("timing", key, timing[key])
+    mh.torch_chunk_gated_delta_rule = hf_chunk
     res["timing"] = timing
     res["wall_s"] = time.time() - t_start
     res["transformers_file"] = transformers.__file__
@@ -706,9 +792,11 @@ def stage_train(args):
     from transformers import AutoModelForCausalLM
     t_start = time.time()
     deadline = t_start + args.budget_s
+    from transformers.models.olmo_hybrid import modeling_olmo_hybrid as mh
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     os.makedirs(args.out, exist_ok=True)
+    hf_chunk = mh.torch_chunk_gated_delta_rule
     man = {"script": "tools/train_demo_pair.py", "command": " ".join(sys.argv),
            "hyperparameters": HP, "versions": versions()}
     try:
@@ -718,6 +806,18 @@ def stage_train(args):
         man["script_git_commit"] = None
     man["script_sha256"] = sha256_file(__file__)
     log("versions", man["versions"])
+    man["gdn_check"] = gdn_check(T=200)
+    log("gdn check", man["gdn_check"])
+    ok = {p: max(man["gdn_check"][p + "_chunk_vs_recurrent"].values()) <= 1e-4
+          for p in ("transformers", "script")}
+    gdn = args.gdn if args.gdn != "auto" else ("transformers" if ok["transformers"] else "script")
+    if not ok[gdn]:
+        raise RuntimeError(f"the {gdn} GDN chunk path differs from the recurrence: {man['gdn_check']}")
+    if gdn == "script":
+        use_script_gdn()
+    gdn_path = {"transformers": "transformers' torch_chunk_gated_delta_rule (torch fallback, no fla)",
+                "script": "this script's chunk_gated_delta_rule"}[gdn]
+    man["gdn_training_path"] = gdn_path
 
     # Data.
     corpus, files = load_corpus(args.data)
@@ -767,21 +867,24 @@ def stage_train(args):
     batch = HP["optim"]["batch_sequences"]
     gpu_seqs = train_seqs.cuda()
 
-    # Dry run: step time of each model, then the common step count.
-    dry = {}
-    for nm in ("olmo3", "olmo_hybrid"):
-        dt, mem = time_steps(nm, cfgs[nm], train_seqs, batch)
-        dry[nm] = {"s_per_step": dt, "max_mem_gib": mem}
+    # Dry run: step time of each model, then the common step count (or --steps as given).
     reserve = args.reserve_s
     avail = deadline - time.time() - reserve
-    per_pair = dry["olmo3"]["s_per_step"] + dry["olmo_hybrid"]["s_per_step"]
-    steps_time = int(0.92 * avail / per_pair)
     steps_epochs = int(HP["optim"]["max_epochs"] * train_seqs.shape[0] / batch)
-    steps = min(steps_time, steps_epochs)
-    if args.max_steps:
-        steps = min(steps, args.max_steps)
+    if args.steps:
+        steps, limited_by, dry = args.steps, "given (--steps)", None
+    else:
+        dry = {}
+        for nm in ("olmo3", "olmo_hybrid"):
+            dt, mem = time_steps(nm, cfgs[nm], train_seqs, batch)
+            dry[nm] = {"s_per_step": dt, "max_mem_gib": mem}
+        avail = deadline - time.time() - reserve
+        per_pair = sum(dry[nm]["s_per_step"] for nm in args.models)
+        steps_time = int(0.92 * avail / per_pair)
+        steps = min(steps_time, steps_epochs)
+        limited_by = "time" if steps == steps_time else "epochs"
     man["dry_run"] = dry
-    man["steps"] = {"steps": steps, "limited_by": "time" if steps == steps_time else "epochs",
+    man["steps"] = {"steps": steps, "limited_by": limited_by,
                     "budget_s": args.budget_s, "reserve_s": reserve, "available_s": avail,
                     "tokens_per_step": batch * seq_len, "tokens": steps * batch * seq_len,
                     "epochs": steps * batch / train_seqs.shape[0]}
@@ -797,11 +900,11 @@ def stage_train(args):
 
     man["models"] = {}
     out_names = {"olmo3": "olmo3-small", "olmo_hybrid": "olmo-hybrid-small"}
-    for nm in ("olmo3", "olmo_hybrid"):
+    for nm in args.models:
         info = {}
         model = build_model(nm, cfgs[nm], HP["seed"]).cuda()
         if nm == "olmo_hybrid":
-            info["gdn_layers_on_script_chunk_rule"] = use_fast_gdn(model)
+            info["gdn_training_path"] = gdn_path
         info["param_counts"] = param_counts(model)
         opt = make_optimizer(model)
         curve, val_curve = [], []
@@ -840,13 +943,28 @@ def stage_train(args):
 
         # Export in bf16, then evaluate the exported checkpoint with transformers' own code in fp32.
         out_dir = os.path.join("/tmp/demo_export", out_names[nm])
-        model.to(torch.bfloat16).save_pretrained(out_dir)
-        save_tokenizer(tok, out_dir)
-        del model, opt
+        del opt
+        mh.torch_chunk_gated_delta_rule = hf_chunk
+        info["checkpoint_layout"] = export_checkpoint(nm, model, tok, out_dir)
+        info["checkpoint_tensors"] = safetensors_index(os.path.join(out_dir, "model.safetensors"))
         torch.cuda.empty_cache()
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-        rel = AutoModelForCausalLM.from_pretrained(out_dir, dtype=torch.float32).cuda()
+        for p in model.parameters():  # the exported (bf16-rounded) weights, computed in fp32
+            p.data = p.data.float()
+        rel, loading = AutoModelForCausalLM.from_pretrained(out_dir, dtype=torch.float32,
+                                                            output_loading_info=True)
+        rel = rel.cuda()
+        loading = dict(loading) if isinstance(loading, dict) else {"info": [str(loading)]}
+        info["reload_loading_info"] = {k: [str(x) for x in v] for k, v in loading.items()}
+        x = val_mix[:4].cuda()
+        with torch.no_grad():
+            diff = (model(input_ids=x, use_cache=False).logits
+                    - rel(input_ids=x, use_cache=False).logits).abs().max().item()
+        info["reload_max_logit_diff_vs_trained_weights"] = diff
+        if any(loading.get(k) for k in ("missing_keys", "unexpected_keys", "mismatched_keys")) or diff > 1e-4:
+            log(nm, "RELOAD CHECK FAILED", info["reload_loading_info"], diff)
+        del model
         if nm == "olmo_hybrid" and rel.model.rotary_emb is not None:
             raise RuntimeError("exported olmo_hybrid reloads with RoPE")
         info["reloaded_class"] = type(rel).__name__
@@ -862,6 +980,8 @@ def stage_train(args):
         torch.cuda.empty_cache()
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+        if gdn == "script":
+            use_script_gdn()
         info["files"] = {f: {"bytes": os.path.getsize(os.path.join(out_dir, f)),
                              "sha256": sha256_file(os.path.join(out_dir, f))}
                          for f in sorted(os.listdir(out_dir))}
@@ -891,7 +1011,13 @@ def main():
                    help="wall-clock budget of the whole stage; the step count is fitted to it")
     t.add_argument("--reserve-s", type=float, default=70.0,
                    help="seconds kept for evaluation and export of both models")
-    t.add_argument("--max-steps", type=int, default=0, help="upper bound on steps (0: none)")
+    t.add_argument("--gdn", choices=["auto", "transformers", "script"], default="auto",
+                   help="GDN chunked path for training; auto: transformers' unless it fails the "
+                        "check against the recurrence (evaluation always uses transformers')")
+    t.add_argument("--steps", type=int, default=0,
+                   help="train exactly this many steps (0: fit the step count to --budget-s)")
+    t.add_argument("--models", nargs="+", choices=["olmo3", "olmo_hybrid"],
+                   default=["olmo3", "olmo_hybrid"], help="which of the pair to train, in order")
     args = ap.parse_args()
     {"probe": stage_probe, "train": stage_train}[args.stage](args)
 
