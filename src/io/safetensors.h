@@ -31,12 +31,13 @@ struct SafetensorsEntry {
 
 struct SafetensorsHeader {
   uint64_t data_offset = 0;                       // 8 + N: where the data section starts
-  std::vector<SafetensorsEntry> tensors;          // in header order
+  std::vector<SafetensorsEntry> tensors;          // sorted by name
   std::map<std::string, std::string> metadata;    // "__metadata__" (may be empty)
 };
 
 // Parses and validates a safetensors header from the first `size` bytes of a file whose total
-// size is `file_size` (size <= file_size; the header must lie within `size`). Checks: at least 8
+// size is `file_size` (size <= file_size; the 8 + N header bytes must lie within `size`, an
+// InternalError otherwise). Checks: at least 8
 // bytes; N <= 100 MB and 8 + N <= file_size; valid JSON object without duplicate keys;
 // "__metadata__" an object of strings; each tensor an object with exactly dtype/shape/data_offsets;
 // dtype F32, F16 or BF16 (any other is an error naming it); shape of non-negative integers;
@@ -77,7 +78,7 @@ class SafetensorsFile {
   static SafetensorsFile open(const std::filesystem::path& path);
 
   const std::filesystem::path& path() const { return map_.path(); }
-  const std::vector<TensorView>& tensors() const { return views_; }  // header order
+  const std::vector<TensorView>& tensors() const { return views_; }  // sorted by name
   const TensorView* find(const std::string& name) const;               // nullptr if absent
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // The 8 + N header bytes exactly as stored (for identity hashes).

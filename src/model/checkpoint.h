@@ -56,8 +56,9 @@ class Checkpoint {
   SafetensorsSet weights_;
 };
 
-// The identity of `dir` from its files alone (no config validation); same fields as above.
-// Throws InputError naming a file that cannot be read.
+// The identity of `dir` from its files alone (no config validation); same fields as above,
+// `weights` "" when dir has neither model.safetensors nor an index. Throws InputError naming a
+// file that cannot be read (config.json included).
 ModelIdentity model_identity(const std::filesystem::path& dir);
 
 }  // namespace lossgap

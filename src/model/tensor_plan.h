@@ -92,9 +92,13 @@ struct PlanProblem {
   std::string tensor;
   std::filesystem::path file;  // the file holding the tensor (the checkpoint dir when Missing)
   std::string expected;        // e.g. "[4096, 11008]" or "F32|BF16"; "" for Unused
-  std::string actual;          // e.g. "[4096, 11000]"; "" for Missing
-  std::string message() const;  // "<file>: tensor '<t>': <what>, expected X, got Y"
+  std::string actual;          // e.g. "[4096, 11000]"; for Unused its shape and dtype
+  std::string detail() const;   // "tensor '<t>': <what>, expected X, got Y"
+  std::string message() const;  // "<file>: " + detail()
 };
+
+// "[4096, 11008]" for a planned shape.
+std::string plan_shape_string(const std::vector<int64_t>& shape);
 
 // The planned tensors found in the files: name -> view into the mapped data (tied names map to
 // their source's view). Valid as long as the Checkpoint that produced it lives.
