@@ -800,8 +800,9 @@ def stage_train(args):
     man = {"script": "tools/train_demo_pair.py", "command": " ".join(sys.argv),
            "hyperparameters": HP, "versions": versions()}
     try:
-        man["script_git_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True,
-                                                  text=True).stdout.strip() or None
+        head = subprocess.run(["git", "rev-parse", "--verify", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        man["script_git_commit"] = head if re.fullmatch(r"[0-9a-f]{40}", head) else None
     except OSError:
         man["script_git_commit"] = None
     man["script_sha256"] = sha256_file(__file__)
