@@ -645,9 +645,9 @@ def write_parts(src_dir, out_dir, name, part_bytes=15 * 2**20):
 # ----------------------------------------------------------------------------------------
 
 def stage_probe(args):
-    """Checks for call 1 (under 3 minutes): classes and configs, tokenizer training and
-    AutoTokenizer parity, GDN chunk function vs transformers', step times."""
-    import numpy as np
+    """Checks before training (under a minute on an H200): classes and configs, NoPE spelling,
+    tokenizer training and AutoTokenizer parity, GDN chunk paths vs the recurrence, export and
+    reload, step times."""
     import torch
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -707,7 +707,8 @@ def stage_probe(args):
     # How each way of writing "no RoPE" comes out of OlmoHybridConfig, and after a JSON round trip.
     from transformers import OlmoHybridConfig
     common = dict(HP["model_common"], vocab_size=tok.get_vocab_size(), eos_token_id=0, pad_token_id=1)
-    variants = {"rope_parameters_theta_none": {"rope_parameters": {"rope_type": "default", "rope_theta": None}},
+    variants = {"rope_parameters_theta_none": {"rope_parameters": {"rope_type": "default",
+                                                                   "rope_theta": None}},
                 "rope_theta_kwarg_none": {"rope_parameters": None, "rope_theta": None},
                 "rope_parameters_none": {"rope_parameters": None}}
     res["nope_variants"] = {}
@@ -740,26 +741,27 @@ def stage_probe(args):
     res["hybrid_rotary_is_none"] = models["olmo_hybrid"].model.rotary_emb is None
     log("params", res["param_counts"])
 
-    # Save / reload round trip in bf16 (config keys, NoPE kept, logits equal).
+    # Export / reload round trip (config keys, NoPE kept, tensor layout, logits equal).
     rt = {}
     x = torch.randint(0, tok.get_vocab_size(), (2, 300))
     for k, m in models.items():
         d = os.path.join("/tmp/probe_rt", k)
-        mb = m.to(torch.bfloat16)
-        mb.save_pretrained(d)
-        r = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32)
-        m32 = mb.float()
+        layout = export_checkpoint(k, m, tok, d)
+        for p in m.parameters():  # the exported (bf16-rounded) weights, computed in fp32
+            p.data = p.data.float()
+        r, loading = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, output_loading_info=True)
         with torch.no_grad():
-            l1 = m32(input_ids=x, use_cache=False).logits
-            l2 = r(input_ids=x, use_cache=False).logits
-        rt[k] = {"files": sorted(os.listdir(d)), "max_logit_diff": (l1 - l2).abs().max().item(),
-                 "class": type(r).__name__,
+            diff = (m(input_ids=x, use_cache=False).logits - r(input_ids=x, use_cache=False).logits)
+        st = os.path.join(d, "model.safetensors")
+        rt[k] = {"layout": layout, "files": sorted(os.listdir(d)), "class": type(r).__name__,
+                 "loading_info": {n: [str(v) for v in vals] for n, vals in dict(loading).items()},
+                 "max_logit_diff": diff.abs().max().item(),
                  "rotary_none": getattr(r.model, "rotary_emb", "absent") is None,
                  "config_json": json.load(open(os.path.join(d, "config.json"))),
-                 "safetensors_bytes": os.path.getsize(os.path.join(d, "model.safetensors")),
-                 "tensors": safetensors_index(os.path.join(d, "model.safetensors"))}
+                 "safetensors_bytes": os.path.getsize(st), "tensors": safetensors_index(st)}
     res["roundtrip"] = rt
-    log("roundtrip", {k: (v["max_logit_diff"], v["rotary_none"], v["safetensors_bytes"]) for k, v in rt.items()})
+    log("roundtrip", {k: (v["max_logit_diff"], v["rotary_none"], v["safetensors_bytes"])
+                      for k, v in rt.items()})
 
     # Step times on real packed data.
     docs = [d for dom in TRAIN_DOMAINS for d in corpus["train"][dom][:40]]
