@@ -133,6 +133,8 @@ TEST_P(ModelParity, LogProbsMatchTransformers) {
         bad_ent += !(d_ent <= kTolerance);
       }
     }
+    RecordProperty("text" + std::to_string(i) + "_max_abs_diff_logprob", std::to_string(worst_lp));
+    RecordProperty("text" + std::to_string(i) + "_max_abs_diff_entropy", std::to_string(worst_ent));
     EXPECT_TRUE(bad_lp == 0 && bad_ent == 0)
         << GetParam() << ", text " << i << ": " << bad_lp << " log-probs and " << bad_ent
         << " entropies of " << got.size() << " targets off by more than " << kTolerance
