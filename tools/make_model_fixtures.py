@@ -496,7 +496,8 @@ def make_case(index, case, tok, texts, out_dir):
             entry = {"layer_type": (getattr(ref.config, "layer_types", None) or
                                     ["full_attention"] * ref.config.num_hidden_layers)[il]}
             if cos is not None:
-                entry["rope_inv_freq"], entry["rope_attention_scaling"] = rope_table_of(cos, buffers)
+                table, scaling = rope_table_of(cos, buffers)
+                entry["rope_inv_freq"], entry["rope_attention_scaling"] = table, scaling
                 if entry["rope_inv_freq"] is None:
                     problem(name, f"layer {il}: RoPE table matches no inv_freq buffer")
             # No mask at all means plain causal attention (possible for full layers only).
@@ -561,7 +562,8 @@ def main():
                     help=f"run with a transformers other than {EXPECTED_TRANSFORMERS}.x")
     args = ap.parse_args()
 
-    if not transformers.__version__.startswith(EXPECTED_TRANSFORMERS + ".") and not args.any_transformers:
+    version_ok = transformers.__version__.startswith(EXPECTED_TRANSFORMERS + ".")
+    if not version_ok and not args.any_transformers:
         sys.exit(f"transformers {transformers.__version__} found; the fixtures are defined against "
                  f"{EXPECTED_TRANSFORMERS}.x (pass --any-transformers to override)")
 
