@@ -109,7 +109,8 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& file_
   json j;
   try {
     j = json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error for syntax, out_of_range for numbers beyond double (found by fuzzing).
     throw InputError(file_label, std::string("invalid JSON: ") + e.what());
   }
   if (!duplicate.empty()) throw InputError(file_label, duplicate);

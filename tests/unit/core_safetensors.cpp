@@ -109,6 +109,13 @@ TEST(Safetensors, BadJson) {
                {"invalid JSON"});
 }
 
+TEST(Safetensors, NumberBeyondDoubleIsInvalidJson) {
+  // Regression (libFuzzer): nlohmann throws out_of_range, not parse_error, for 1e999.
+  fs::path d = fresh_dir();
+  expect_names(open_error(d / "x.safetensors", raw_safetensors("[77e777777]", "")), d / "x.safetensors (header)",
+               {"invalid JSON", "number overflow"});
+}
+
 TEST(Safetensors, HeaderNotAnObject) {
   fs::path d = fresh_dir();
   expect_names(open_error(d / "x.safetensors", raw_safetensors("[1, 2]", "")), d / "x.safetensors", {"JSON object"});
