@@ -56,6 +56,24 @@ struct AttnShape {
                            // 0 = full causal attention
 };
 
+// The shape of one gated-delta-rule call (hf-architectures.md §1.10).
+struct DeltaShape {
+  int64_t n_k_heads = 0;  // Hk (q/k heads)
+  int64_t n_v_heads = 0;  // Hv (Hv % Hk == 0; value head h reads q/k head h / (Hv/Hk))
+  int64_t k_dim = 0;      // dk
+  int64_t v_dim = 0;      // dv
+};
+// Step: the token-by-token recurrence (the reference). Chunked: the same maths over chunks of
+// kDeltaChunk tokens (WY/UT form of the chunked gated delta rule), for long inputs.
+enum class DeltaForm { Step, Chunked };
+inline constexpr int64_t kDeltaChunk = 64;
+
+// A block of n consecutive columns starting at col0 (gather_cols).
+struct ColBlock {
+  int64_t col0 = 0;
+  int64_t n = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -95,6 +113,47 @@ class Backend {
 
   // y += x, elementwise; same shape.
   virtual void add(const Buf& x, Buf& y) = 0;
+
+  // --- Recurrent mixers and MoE (backend/cpu/cpu_recurrent.cpp on the CPU; docs/recurrent.md).
+
+  // out = the column blocks of x side by side, in the order given. x: [T, C]; out: [T, sum n].
+  virtual void gather_cols(const Buf& x, std::span<const ColBlock> blocks, Buf& out) = 0;
+
+  // Causal depthwise convolution then SiLU (§1.7), zero left padding, no bias:
+  // y[t, c] = silu(sum_k w[c, 0, k] x[t - (K-1) + k, c]). x, y: [T, C] (y not x); w: [C, 1, K].
+  virtual void conv1d_silu(const Buf& x, const Weight& w, Buf& y) = 0;
+
+  // In place, per head of head_dim values of each row: x <- scale * x / sqrt(sum(x^2) + eps).
+  virtual void l2_norm_heads(Buf& x, int64_t head_dim, float eps, float scale) = 0;
+
+  // In place, the gated-delta-rule gates of §1.10 step 5 (fp32): a[T, Hv] becomes the log decay
+  // g = -exp(A_log[h]) * softplus(a + dt_bias[h]) (softplus threshold 20, as torch), and
+  // b[T, Hv] becomes beta = beta_scale * sigmoid(b). A_log, dt_bias: [Hv].
+  virtual void delta_gates(Buf& a, Buf& b, const Weight& A_log, const Weight& dt_bias,
+                           float beta_scale) = 0;
+
+  // The gated delta rule from a zero state, per value head h (state S [dk, dv] in fp32):
+  // S <- exp(g_t) S; S <- S + k_t (beta_t (v_t - S^T k_t))^T; out_t = S^T q_t.
+  // q, k: [T, Hk * dk] (normalised and scaled by the caller); v, out: [T, Hv * dv];
+  // g, beta: [T, Hv]. Both forms compute the same values up to fp32 rounding.
+  virtual void gated_delta_rule(const Buf& q, const Buf& k, const Buf& v, const Buf& g,
+                                const Buf& beta, const DeltaShape& shape, DeltaForm form,
+                                Buf& out) = 0;
+
+  // Gated RMSNorm G1 (norm, then gate) over groups of w.numel() values of each row:
+  // y = w * x / sqrt(mean(x^2) + eps) * silu(z). x, z, y: [T, n * g]; y may be x.
+  virtual void rms_norm_gated(const Buf& x, const Buf& z, const Weight& w, float eps, Buf& y) = 0;
+
+  // x *= sigmoid(gate), elementwise; same shape (qwen3_next's attention output gate).
+  virtual void mul_sigmoid(const Buf& gate, Buf& x) = 0;
+
+  // out[i, :] = x[rows[i], :]. x: [T, C]; out: [rows.size(), C].
+  virtual void gather_rows(const Buf& x, std::span<const int32_t> rows, Buf& out) = 0;
+
+  // y[rows[i], :] += scale[i] * x[i, :]. x: [rows.size(), C]; y: [T, C]. Rows may repeat only
+  // across calls (within one call each row index appears at most once).
+  virtual void add_rows_scaled(const Buf& x, std::span<const int32_t> rows,
+                               std::span<const float> scale, Buf& y) = 0;
 
   // The scoring head: logits = x lm_head^T over all V rows, then for row t the log-softmax
   // statistics of target id targets[t] (DESIGN.md scoring policy). x: [n, H]; lm_head: [V, H];

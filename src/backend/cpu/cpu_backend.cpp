@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/cpu_recurrent.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 
@@ -266,6 +267,34 @@ class CpuBackend final : public Backend {
 
   void token_scores(const Buf& x, const Weight& lm_head, std::span<const int32_t> targets,
                     std::span<TokenScore> out) override;
+
+  // Recurrent mixers and MoE: backend/cpu/cpu_recurrent.cpp.
+  void gather_cols(const Buf& x, std::span<const ColBlock> blocks, Buf& out) override {
+    cpu::gather_cols(x, blocks, out);
+  }
+  void conv1d_silu(const Buf& x, const Weight& w, Buf& y) override { cpu::conv1d_silu(x, w, y); }
+  void l2_norm_heads(Buf& x, int64_t head_dim, float eps, float scale) override {
+    cpu::l2_norm_heads(x, head_dim, eps, scale);
+  }
+  void delta_gates(Buf& a, Buf& b, const Weight& A_log, const Weight& dt_bias,
+                   float beta_scale) override {
+    cpu::delta_gates(a, b, A_log, dt_bias, beta_scale);
+  }
+  void gated_delta_rule(const Buf& q, const Buf& k, const Buf& v, const Buf& g, const Buf& beta,
+                        const DeltaShape& shape, DeltaForm form, Buf& out) override {
+    cpu::gated_delta_rule(q, k, v, g, beta, shape, form, out);
+  }
+  void rms_norm_gated(const Buf& x, const Buf& z, const Weight& w, float eps, Buf& y) override {
+    cpu::rms_norm_gated(x, z, w, eps, y);
+  }
+  void mul_sigmoid(const Buf& gate, Buf& x) override { cpu::mul_sigmoid(gate, x); }
+  void gather_rows(const Buf& x, std::span<const int32_t> rows, Buf& out) override {
+    cpu::gather_rows(x, rows, out);
+  }
+  void add_rows_scaled(const Buf& x, std::span<const int32_t> rows, std::span<const float> scale,
+                       Buf& y) override {
+    cpu::add_rows_scaled(x, rows, scale, y);
+  }
 };
 
 // Vocabulary blocks outermost (each weight block is widened once), all positions inside, with an
