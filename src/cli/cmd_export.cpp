@@ -1,0 +1,89 @@
+// `lossgap export`: one row per scored token of a run store, as JSONL or CSV (columns doc,
+// model, pos, token_id, start, end, logprob, entropy, rank, top1_id, top1_logprob).
+// Floats are written with 9 significant digits, which round-trips the stored fp32 values.
+// Not an analysis: `lossgap report` (issue 5) reads the store for that.
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "core/error.h"
+#include "store/store.h"
+
+namespace lossgap::cli {
+
+namespace {
+
+struct ExportOptions {
+  std::string store;
+  std::string format;
+  std::string model;
+  std::string out;
+};
+
+// 9 significant digits (fp32 round trip); JSON has no inf/nan, so those become null there.
+std::string number(double v, bool json) {
+  if (!std::isfinite(v)) return json ? "null" : (std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void run_export(const ExportOptions& o) {
+  RunStore store = RunStore::open(o.store, false);
+  const bool json = o.format == "jsonl";
+  Output out(o.out);
+  if (!json) out.write("doc,model,pos,token_id,start,end,logprob,entropy,rank,top1_id,top1_logprob\n");
+  std::string line;
+  const std::optional<std::string> model = o.model.empty() ? std::nullopt : std::optional<std::string>(o.model);
+  store.for_each_score(model, [&](const ScoreRow& r) {
+    line.clear();
+    if (json) {
+      line += "{\"doc\":" + nlohmann::json(r.doc).dump() + ",\"model\":" + nlohmann::json(r.model).dump();
+      line += ",\"pos\":" + std::to_string(r.pos) + ",\"token_id\":" + std::to_string(r.token_id);
+      line += ",\"start\":" + std::to_string(r.start) + ",\"end\":" + std::to_string(r.end);
+      line += ",\"logprob\":" + number(r.logprob, true) + ",\"entropy\":" + number(r.entropy, true);
+      line += ",\"rank\":" + std::to_string(r.rank) + ",\"top1_id\":" + std::to_string(r.top1_id);
+      line += ",\"top1_logprob\":" + number(r.top1_logprob, true) + "}\n";
+    } else {
+      line += csv_field(r.doc) + "," + csv_field(r.model) + "," + std::to_string(r.pos) + "," +
+              std::to_string(r.token_id) + "," + std::to_string(r.start) + "," + std::to_string(r.end) + "," +
+              number(r.logprob, false) + "," + number(r.entropy, false) + "," + std::to_string(r.rank) + "," +
+              std::to_string(r.top1_id) + "," + number(r.top1_logprob, false) + "\n";
+    }
+    out.write(line);
+  });
+  out.close();
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto o = std::make_shared<ExportOptions>();
+  CLI::App* cmd = app.add_subcommand("export", "Write one row per scored token of a run store as JSONL or CSV.");
+  cmd->add_option("RUN", o->store, "Run store written by 'lossgap score'")->required();
+  cmd->add_option("--format", o->format, "jsonl or csv")->required()->check(CLI::IsMember({"jsonl", "csv"}));
+  cmd->add_option("--model", o->model, "Only this model's rows (default: every model, in the order they were added)");
+  cmd->add_option("--out", o->out, "Output file (default: standard output)");
+  cmd->footer(
+      "Columns: doc, model, pos (index of the target among the document's tokens, BOS excluded), token_id, "
+      "start, end (byte span in the document's text), logprob (natural log), entropy (nats), rank (1 = "
+      "top), top1_id, top1_logprob.");
+  cmd->callback([o] { run_export(*o); });
+}
+
+}  // namespace lossgap::cli
