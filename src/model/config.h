@@ -47,6 +47,34 @@ struct RopeParams {
 // Layer types, spelled as transformers' `layer_types` entries.
 inline constexpr std::string_view kFullAttention = "full_attention";
 inline constexpr std::string_view kSlidingAttention = "sliding_attention";
+inline constexpr std::string_view kLinearAttention = "linear_attention";  // Gated DeltaNet
+
+// The Gated DeltaNet mixer of "linear_attention" layers (hf-architectures.md §1.10), HF key
+// names. Set for olmo_hybrid, qwen3_next and qwen3_5.
+struct LinearAttentionParams {
+  int64_t linear_num_key_heads = 0;    // Hk
+  int64_t linear_num_value_heads = 0;  // Hv (a multiple of Hk)
+  int64_t linear_key_head_dim = 0;     // dk
+  int64_t linear_value_head_dim = 0;   // dv
+  int64_t linear_conv_kernel_dim = 0;  // K of the causal depthwise convolution
+  bool linear_allow_neg_eigval = false;  // olmo_hybrid: beta = 2 sigmoid(b), else sigmoid(b)
+};
+
+// The sparse MoE feed-forward of qwen3_next (§1.11): softmax router, top-k experts, optional
+// renormalisation, plus a sigmoid-gated shared expert. HF key names.
+struct MoeParams {
+  int64_t num_experts = 0;
+  int64_t num_experts_per_tok = 0;
+  int64_t moe_intermediate_size = 0;
+  int64_t shared_expert_intermediate_size = 0;
+  bool norm_topk_prob = true;
+  int64_t decoder_sparse_step = 1;
+  std::vector<int64_t> mlp_only_layers;  // these layers use the dense MLP (intermediate_size)
+
+  // transformers' rule: an MoE layer iff il not in mlp_only_layers, num_experts > 0 and
+  // (il + 1) % decoder_sparse_step == 0.
+  bool is_moe_layer(int64_t il) const;
+};
 
 struct ModelConfig {
   std::filesystem::path path;  // the config.json this was read from
@@ -90,6 +118,14 @@ struct ModelConfig {
   // Informational keys, recorded as found.
   std::vector<std::string> architectures;
   std::string torch_dtype;  // "torch_dtype" or v5 "dtype"; "" if absent
+
+  // Hybrid families (issue 4). Gated DeltaNet settings when some layer is kLinearAttention.
+  std::optional<LinearAttentionParams> linear_attention;
+  // qwen3_next's MoE feed-forward (absent: every layer has the dense MLP).
+  std::optional<MoeParams> moe;
+  // qwen3_5 read from the nested text_config of a Qwen3_5ForConditionalGeneration config.json:
+  // the decoder's tensors then live under "model.language_model." instead of "model.".
+  bool nested_text_config = false;
 
   // The RoPE of a layer type; nullptr when that type has no rotary embedding (NoPE).
   const RopeParams* rope_for(std::string_view layer_type) const;
