@@ -47,14 +47,14 @@ CopyTags run(const std::vector<int32_t>& ids, const std::vector<uint32_t>& pos) 
 }
 
 void expect_matches_brute(const std::vector<int32_t>& ids, const std::vector<uint32_t>& pos,
-                          const std::string& what) {
+                          int trial, const char* what) {
   const CopyTags t = run(ids, pos);
   for (size_t i = 0; i < ids.size(); ++i) {
     const Brute b = brute(ids, i - pos[i], i);
-    ASSERT_EQ(t.copy_len[i], b.len) << what << " token " << i;
-    ASSERT_EQ(t.copy_dist[i], b.dist) << what << " token " << i;
-    ASSERT_EQ(t.prev_dist[i], b.prev_dist) << what << " token " << i;
-    ASSERT_EQ(t.type_count[i], b.type_count) << what << " token " << i;
+    ASSERT_EQ(t.copy_len[i], b.len) << "trial " << trial << ", " << what << ", token " << i;
+    ASSERT_EQ(t.copy_dist[i], b.dist) << "trial " << trial << ", " << what << ", token " << i;
+    ASSERT_EQ(t.prev_dist[i], b.prev_dist) << "trial " << trial << ", " << what << ", token " << i;
+    ASSERT_EQ(t.type_count[i], b.type_count) << "trial " << trial << ", " << what << ", token " << i;
   }
 }
 
@@ -129,11 +129,10 @@ TEST(CopyTagger, MatchesBruteForceOnRandomSequences) {
       const size_t len = 10 + rng() % 60, from = rng() % (n / 2), to = from + 1 + rng() % (n / 2);
       for (size_t q = 0; q < len && to + q < n; ++q) ids[to + q] = ids[from + q];
     }
-    const std::string what = "trial " + std::to_string(trial);
-    expect_matches_brute(ids, one_window(n), what + " one window");
-    expect_matches_brute(ids, strided(n, 64, 32), what + " context 64 stride 32");
-    expect_matches_brute(ids, strided(n, 40, 40), what + " context 40 stride 40");
-    expect_matches_brute(ids, strided(n, 33, 7), what + " context 33 stride 7");
+    expect_matches_brute(ids, one_window(n), trial, "one window");
+    expect_matches_brute(ids, strided(n, 64, 32), trial, "context 64 stride 32");
+    expect_matches_brute(ids, strided(n, 40, 40), trial, "context 40 stride 40");
+    expect_matches_brute(ids, strided(n, 33, 7), trial, "context 33 stride 7");
   }
 }
 
@@ -141,7 +140,7 @@ TEST(CopyTagger, WholeRecordsInParallelEqualPerDocument) {
   std::mt19937_64 rng(7);
   Records r;
   for (int d = 0; d < 20; ++d) {
-    r.begin_document("d" + std::to_string(d), "", "");
+    r.begin_document(std::to_string(d), "", "");
     const size_t n = 1 + rng() % 300;
     for (size_t i = 0; i < n; ++i) {
       r.token.push_back(static_cast<int32_t>(rng() % 4));
