@@ -12,11 +12,17 @@
 
 #include "core/error.h"
 #include "io/json_strict.h"
+#include "model/config_reader.h"
 
 namespace lossgap {
 namespace {
 
 using json = nlohmann::json;
+using config_detail::DefaultIds;
+using config_detail::finish_config;
+using config_detail::read_global_rope;
+using config_detail::read_id;
+using config_detail::Reader;
 
 // Keys that never change log-probabilities of a decoder-only LM run in eval mode: metadata,
 // training-only settings, generation defaults (transformers pops them into GenerationConfig),
@@ -55,94 +61,6 @@ const std::map<std::string, json>& fixed_value_keys() {
   return k;
 }
 
-// Reads one JSON object, remembering which keys were consumed.
-class Reader {
- public:
-  Reader(const json& obj, std::string file, std::string prefix = "")
-      : obj_(obj), file_(std::move(file)), prefix_(std::move(prefix)) {}
-
-  const std::string& file() const { return file_; }
-  std::string key_name(const std::string& k) const { return prefix_ + k; }
-  [[noreturn]] void fail(const std::string& k, const std::string& what) const {
-    throw InputError(file_, key_name(k) + ": " + what);
-  }
-
-  // Present, possibly null.
-  bool present(const std::string& k) {
-    used_.insert(k);
-    return obj_.contains(k);
-  }
-  // Present and not null.
-  bool has(const std::string& k) {
-    used_.insert(k);
-    return obj_.contains(k) && !obj_.at(k).is_null();
-  }
-  const json& raw(const std::string& k) {
-    used_.insert(k);
-    return obj_.at(k);
-  }
-
-  int64_t integer(const std::string& k, std::optional<int64_t> def, int64_t min_value) {
-    if (!has(k)) {
-      if (!def) fail(k, "missing (required)");
-      return *def;
-    }
-    const json& v = obj_.at(k);
-    if (!v.is_number_integer()) fail(k, "expected an integer, got " + json_brief(v));
-    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-      fail(k, "integer out of range: " + json_brief(v));
-    int64_t x = v.get<int64_t>();
-    if (x < min_value) fail(k, "expected an integer >= " + std::to_string(min_value) + ", got " + std::to_string(x));
-    return x;
-  }
-  std::optional<int64_t> opt_integer(const std::string& k, int64_t min_value) {
-    if (!has(k)) return std::nullopt;
-    return integer(k, std::nullopt, min_value);
-  }
-  double number(const std::string& k, std::optional<double> def, bool positive) {
-    if (!has(k)) {
-      if (!def) fail(k, "missing (required)");
-      return *def;
-    }
-    const json& v = obj_.at(k);
-    if (!v.is_number()) fail(k, "expected a number, got " + json_brief(v));
-    double x = v.get<double>();
-    if (!std::isfinite(x) || (positive && !(x > 0))) fail(k, std::string("expected a ") + (positive ? "positive " : "") + "finite number, got " + json_brief(v));
-    return x;
-  }
-  bool boolean(const std::string& k, bool def) {
-    if (!has(k)) return def;
-    const json& v = obj_.at(k);
-    if (!v.is_boolean()) fail(k, "expected true or false, got " + json_brief(v));
-    return v.get<bool>();
-  }
-  std::string string(const std::string& k, std::optional<std::string> def) {
-    if (!has(k)) {
-      if (!def) fail(k, "missing (required)");
-      return *def;
-    }
-    const json& v = obj_.at(k);
-    if (!v.is_string()) fail(k, "expected a string, got " + json_brief(v));
-    return v.get<std::string>();
-  }
-
-  // Every key of the object not consumed: not allowed (`context` says what was being read).
-  void reject_unused(const std::string& context) const {
-    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
-      if (used_.count(it.key())) continue;
-      throw InputError(file_, key_name(it.key()) + ": unknown key for " + context +
-                                  " (lossgap cannot tell whether it changes the forward pass; "
-                                  "see docs/checkpoints.md)");
-    }
-  }
-  void mark_used(const std::string& k) { used_.insert(k); }
-
- private:
-  const json& obj_;
-  std::string file_;
-  std::string prefix_;
-  std::set<std::string> used_;
-};
 
 // ----------------------------------------------------------------------------------------------
 // RoPE
@@ -233,9 +151,13 @@ void require_full_rotary(const RopeParams& p, const std::string& file, const std
                                std::to_string(p.partial_rotary_factor));
 }
 
+}  // namespace
+
+namespace config_detail {
+
 // PreTrainedConfig.convert_rope_params_to_dict + standardize_rope_params for one global dict.
 RopeParams read_global_rope(Reader& r, const json& cfg, double default_theta, int64_t max_pos,
-                            const std::string& model_type) {
+                            const std::string& model_type, bool allow_partial) {
   const bool has_scaling = r.has("rope_scaling") && !(cfg["rope_scaling"].is_object() && cfg["rope_scaling"].empty());
   const bool has_params = r.has("rope_parameters") && !(cfg["rope_parameters"].is_object() && cfg["rope_parameters"].empty());
   if (has_scaling && has_params)
@@ -256,9 +178,13 @@ RopeParams read_global_rope(Reader& r, const json& cfg, double default_theta, in
     d["partial_rotary_factor"] = cfg["partial_rotary_factor"];
   }
   RopeParams p = resolve_rope(d, r.file(), path, max_pos, true);
-  require_full_rotary(p, r.file(), path, model_type);
+  if (!allow_partial) require_full_rotary(p, r.file(), path, model_type);
   return p;
 }
+
+}  // namespace config_detail
+
+namespace {
 
 // ----------------------------------------------------------------------------------------------
 // Families
@@ -301,10 +227,6 @@ const std::set<std::string>& later_families() {
   return k;
 }
 
-std::optional<int64_t> read_id(Reader& r, const std::string& k, std::optional<int64_t> def) {
-  if (!r.present(k)) return def;
-  return r.opt_integer(k, 0);
-}
 
 std::vector<std::string> read_layer_types(Reader& r, const json& cfg, int64_t n_layers,
                                           const std::string& model_type) {
@@ -371,6 +293,56 @@ std::map<std::string, RopeParams> read_olmo3_rope(Reader& r, const json& cfg, co
   for (const auto& [t, p] : out) require_full_rotary(p, r.file(), "rope_parameters." + t, fam.model_type);
   return out;
 }
+
+}  // namespace
+
+namespace config_detail {
+
+std::optional<int64_t> read_id(Reader& r, const std::string& k, std::optional<int64_t> def) {
+  if (!r.present(k)) return def;
+  return r.opt_integer(k, 0);
+}
+
+void finish_config(Reader& r, const json& cfg, ModelConfig& c, const DefaultIds& ids) {
+  // Special ids: absent -> the family default, null -> none.
+  c.bos_token_id = read_id(r, "bos_token_id", ids.bos_token_id);
+  c.pad_token_id = read_id(r, "pad_token_id", ids.pad_token_id);
+  if (!r.present("eos_token_id")) {
+    if (ids.eos_token_id) c.eos_token_id.push_back(*ids.eos_token_id);
+  } else if (r.has("eos_token_id")) {
+    const json& e = cfg["eos_token_id"];
+    if (e.is_array()) {
+      for (size_t i = 0; i < e.size(); ++i) {
+        if (!e[i].is_number_integer() || e[i].get<int64_t>() < 0)
+          r.fail("eos_token_id[" + std::to_string(i) + "]", "expected a non-negative integer, got " + json_brief(e[i]));
+        c.eos_token_id.push_back(e[i].get<int64_t>());
+      }
+    } else {
+      c.eos_token_id.push_back(r.integer("eos_token_id", std::nullopt, 0));
+    }
+  }
+
+  // Informational keys.
+  if (r.has("architectures")) {
+    const json& a = cfg["architectures"];
+    if (a.is_array())
+      for (const auto& x : a)
+        if (x.is_string()) c.architectures.push_back(x.get<std::string>());
+  }
+  if (r.has("dtype") && cfg["dtype"].is_string()) c.torch_dtype = cfg["dtype"].get<std::string>();
+  else if (r.has("torch_dtype") && cfg["torch_dtype"].is_string()) c.torch_dtype = cfg["torch_dtype"].get<std::string>();
+
+  for (const auto& k : inert_keys()) r.mark_used(k);
+  for (const auto& [k, v] : fixed_value_keys()) {
+    if (r.present(k) && !cfg[k].is_null() && cfg[k] != v)
+      r.fail(k, "only " + v.dump() + " describes a decoder-only language model; got " + json_brief(cfg[k]));
+  }
+  r.reject_unused("model_type '" + c.model_type + "'");
+}
+
+}  // namespace config_detail
+
+namespace {
 
 ModelConfig read_transformer(Reader& r, const json& cfg, const Family& fam) {
   ModelConfig c;
@@ -458,40 +430,7 @@ ModelConfig read_transformer(Reader& r, const json& cfg, const Family& fam) {
     for (const auto& t : c.layer_types) c.rope_parameters[t] = p;
   }
 
-  // Special ids: absent -> the family default, null -> none.
-  c.bos_token_id = read_id(r, "bos_token_id", fam.bos_token_id);
-  c.pad_token_id = read_id(r, "pad_token_id", fam.pad_token_id);
-  if (!r.present("eos_token_id")) {
-    if (fam.eos_token_id) c.eos_token_id.push_back(*fam.eos_token_id);
-  } else if (r.has("eos_token_id")) {
-    const json& e = cfg["eos_token_id"];
-    if (e.is_array()) {
-      for (size_t i = 0; i < e.size(); ++i) {
-        if (!e[i].is_number_integer() || e[i].get<int64_t>() < 0)
-          r.fail("eos_token_id[" + std::to_string(i) + "]", "expected a non-negative integer, got " + json_brief(e[i]));
-        c.eos_token_id.push_back(e[i].get<int64_t>());
-      }
-    } else {
-      c.eos_token_id.push_back(r.integer("eos_token_id", std::nullopt, 0));
-    }
-  }
-
-  // Informational keys.
-  if (r.has("architectures")) {
-    const json& a = cfg["architectures"];
-    if (a.is_array())
-      for (const auto& x : a)
-        if (x.is_string()) c.architectures.push_back(x.get<std::string>());
-  }
-  if (r.has("dtype") && cfg["dtype"].is_string()) c.torch_dtype = cfg["dtype"].get<std::string>();
-  else if (r.has("torch_dtype") && cfg["torch_dtype"].is_string()) c.torch_dtype = cfg["torch_dtype"].get<std::string>();
-
-  for (const auto& k : inert_keys()) r.mark_used(k);
-  for (const auto& [k, v] : fixed_value_keys()) {
-    if (r.present(k) && !cfg[k].is_null() && cfg[k] != v)
-      r.fail(k, "only " + v.dump() + " describes a decoder-only language model; got " + json_brief(cfg[k]));
-  }
-  r.reject_unused("model_type '" + fam.model_type + "'");
+  finish_config(r, cfg, c, {fam.bos_token_id, fam.eos_token_id, fam.pad_token_id});
   return c;
 }
 
