@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "io/json_strict.h"
 #include "model/config_reader.h"
+#include "model/config_gdn.h"
+#include "model/config_ssm.h"
 
 namespace lossgap {
 namespace {
@@ -222,8 +224,7 @@ const std::vector<Family>& families() {
 // Families of issue 4 (and their config spellings): recognised, not implemented yet.
 const std::set<std::string>& later_families() {
   static const std::set<std::string> k = {
-      "olmo_hybrid", "qwen3_next", "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text",
-      "nemotron_h", "falcon_h1", "granitemoehybrid", "bamba", "mamba2", "mamba", "falcon_mamba", "jamba"};
+      "qwen3_5_moe", "qwen3_5_moe_text"};
   return k;
 }
 
@@ -448,6 +449,8 @@ const RopeParams* ModelConfig::rope_for(std::string_view layer_type) const {
 std::vector<std::string> supported_model_types() {
   std::vector<std::string> out;
   for (const auto& f : families()) out.push_back(f.model_type);
+  for (const char* t : {"olmo_hybrid", "qwen3_5", "qwen3_5_text", "qwen3_next"}) out.push_back(t);
+  for (const auto& t : config_detail::ssm_model_types()) out.push_back(t);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -460,6 +463,16 @@ ModelConfig parse_config(std::string_view json_text, const std::string& file_lab
   for (const auto& fam : families()) {
     if (fam.model_type != model_type) continue;
     ModelConfig c = read_transformer(r, cfg, fam);
+    c.path = file_label;
+    return c;
+  }
+  if (config_detail::is_ssm_model_type(model_type)) {
+    ModelConfig c = config_detail::read_ssm_config(cfg, file_label, model_type);
+    c.path = file_label;
+    return c;
+  }
+  if (config_detail::is_gdn_model_type(model_type)) {
+    ModelConfig c = config_detail::read_gdn_config(cfg, file_label, model_type);
     c.path = file_label;
     return c;
   }

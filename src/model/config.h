@@ -76,6 +76,57 @@ struct MoeParams {
   bool is_moe_layer(int64_t il) const;
 };
 
+// Mamba-family settings (hf-architectures.md §1.8, §1.9, §2.8-2.14), resolved per family by
+// model/config_ssm.cpp; config keys differ per family, these fields are the mixers' own terms.
+enum class SsmGatedNorm {
+  None,          // y * silu(z) (falcon_h1 with mamba_rms_norm false)
+  GateThenNorm,  // G2 (norm_groups 1), G3 / G4 gate-first (norm_groups = n_groups)
+  NormThenGate,  // G4 with mamba_norm_before_gate
+};
+struct Mamba2Params {
+  int64_t d_inner = 0, num_heads = 0, head_dim = 0, n_groups = 0, state_size = 0;
+  int64_t conv_kernel = 0, chunk_size = 0;
+  bool conv_bias = true, in_proj_bias = false, out_proj_bias = false;
+  double dt_min = 0, dt_max = 0;  // Δ clamped to [dt_min, dt_max] after softplus (max may be inf)
+  SsmGatedNorm norm = SsmGatedNorm::GateThenNorm;
+  int64_t norm_groups = 1;  // the gated norm's statistic is over d_inner / norm_groups values
+  double norm_eps = 1e-5;
+  // falcon_h1: u * ssm_in_multiplier before in_proj; in_proj columns [z|x|B|C|dt] scaled by
+  // ssm_multipliers (the mup_vector).
+  double ssm_in_multiplier = 1;
+  std::vector<double> ssm_multipliers;  // empty or 5 entries
+};
+struct Mamba1Params {
+  int64_t d_inner = 0, state_size = 0, dt_rank = 0, conv_kernel = 0;
+  bool conv_bias = true, proj_bias = false;
+  // RMSNorms of dt, B, C after x_proj: jamba (weights dt/b/c_layernorm), falcon_mamba (none).
+  enum class DtBcNorm { None, Weighted, Unweighted } dtbc_norm = DtBcNorm::None;
+  double dtbc_eps = 1e-6;
+};
+// The routed experts of jamba / granitemoehybrid / nemotron_h MoE layers (§1.11).
+struct SsmMoeParams {
+  int64_t num_experts = 0, num_experts_per_tok = 0, intermediate_size = 0;
+  int64_t shared_intermediate_size = 0;  // 0 = no shared expert
+  // nemotron_h: sigmoid router with e_score_correction_bias for selection, group-limited top-k,
+  // weights normalised (norm_topk_prob) and scaled by routed_scaling_factor.
+  int64_t n_group = 1, topk_group = 1;
+  bool norm_topk_prob = false;
+  double routed_scaling_factor = 1;
+};
+struct SsmParams {
+  std::optional<Mamba2Params> mamba2;  // "mamba" / "parallel_hybrid" layers of Mamba-2 families
+  std::optional<Mamba1Params> mamba1;  // "mamba" layers of mamba / falcon_mamba / jamba
+  std::optional<SsmMoeParams> moe;
+  // Per layer, the feed-forward beside the mixer: "mlp", "moe", or "" (template S layers).
+  std::vector<std::string> ffn_types;
+  std::string mlp_hidden_act = "silu";  // "silu" (SwiGLU) | "relu2" (nemotron_h, non-gated)
+  // Scalars of falcon_h1 and granitemoehybrid (1 elsewhere; attention_scale 0 = head_dim^-1/2).
+  double embedding_multiplier = 1, logits_multiplier = 1, residual_multiplier = 1;
+  double attention_scale = 0, key_multiplier = 1;
+  double attention_in_multiplier = 1, attention_out_multiplier = 1, ssm_out_multiplier = 1;
+  double mlp_gate_multiplier = 1, mlp_down_multiplier = 1;
+};
+
 struct ModelConfig {
   std::filesystem::path path;  // the config.json this was read from
   std::string model_type;      // "llama" | "qwen3" | "olmo2" | "olmo3"
@@ -126,6 +177,9 @@ struct ModelConfig {
   // qwen3_5 read from the nested text_config of a Qwen3_5ForConditionalGeneration config.json:
   // the decoder's tensors then live under "model.language_model." instead of "model.".
   bool nested_text_config = false;
+  // Mamba families (model/config_ssm.cpp): layer kinds "mamba", "full_attention", "mlp", "moe",
+  // "parallel_hybrid" (falcon_h1: Mamba-2 beside attention in every layer).
+  std::optional<SsmParams> ssm;
 
   // The RoPE of a layer type; nullptr when that type has no rotary embedding (NoPE).
   const RopeParams* rope_for(std::string_view layer_type) const;
