@@ -83,10 +83,10 @@ bool in_list(std::string_view w, std::span<const std::string_view> list) {
 
 // Prefixes EWT and GUM keep attached with a hyphen ("non-stop", "e-mail"): the frequent ones
 // of their training splits. Any other hyphen is a word of its own, as in EWT ("Al - Zaman").
-constexpr std::array<std::string_view, 24> kHyphenPrefixes = {
+constexpr std::array<std::string_view, 23> kHyphenPrefixes = {
     "e",    "non",   "pre",     "anti",  "re",    "mid",  "post", "co",
     "pro",  "multi", "ex",      "sub",   "semi",  "over", "cross", "counter",
-    "inter", "intra", "micro",  "mini",  "neo",   "pan",  "self", "un"};
+    "inter", "intra", "micro",  "mini",  "neo",   "pan",  "un"};
 
 // Abbreviations that keep their period (the frequent ones of EWT and GUM train).
 constexpr std::array<std::string_view, 34> kAbbreviations = {
@@ -95,6 +95,20 @@ constexpr std::array<std::string_view, 34> kAbbreviations = {
     "dec", "mt",  "ft",  "ave",  "gen",  "gov", "sen",  "rev", "lt",  "al"};
 
 constexpr std::array<std::string_view, 6> kClitics = {"s", "re", "ve", "ll", "d", "m"};
+
+// Contractions written without the apostrophe, split as EWT does ("dont" -> "do" "nt").
+constexpr std::array<std::string_view, 16> kBareNt = {
+    "dont",   "didnt",  "doesnt", "isnt",    "wasnt",  "arent",  "werent", "cant",
+    "wont",   "couldnt", "wouldnt", "shouldnt", "havent", "hasnt", "hadnt",  "aint"};
+
+// Domain and file-name endings that keep a period inside a word ("Space.com", "notes.doc").
+constexpr std::array<std::string_view, 18> kDotSuffixes = {
+    "com", "org", "net", "edu", "gov", "uk",  "de",  "io",  "doc",
+    "docx", "xls", "xlsx", "pdf", "txt", "htm", "html", "jpg", "png"};
+
+// Emoticons, one word each (when not followed by a letter or digit).
+constexpr std::array<std::string_view, 14> kEmoticons = {
+    ":-)", ":-(", ";-)", ":-D", ":-P", ":)", ":(", ";)", ":D", ":P", ":p", ":/", "=)", "<3"};
 
 class Splitter {
  public:
@@ -141,6 +155,11 @@ class Splitter {
         i = alnum_word(i, b);
         continue;
       }
+      if (size_t k = emoticon(i, b); k > i) {
+        emit(i, k);
+        i = k;
+        continue;
+      }
       // A clitic written apart ("John 's", WikiText style) stays one word.
       if (is_apostrophe(cs_[i].cp)) {
         size_t k = i + 1;
@@ -159,6 +178,18 @@ class Splitter {
       emit(i, k);
       i = k;
     }
+  }
+
+  // End of an emoticon starting at i (i when there is none).
+  size_t emoticon(size_t i, size_t b) const {
+    for (std::string_view e : kEmoticons) {
+      size_t n = e.size();  // emoticons are ASCII: one char per byte
+      if (i + n > b) continue;
+      bool match = true;
+      for (size_t k = 0; k < n && match; ++k) match = cs_[i + k].cp == static_cast<unsigned char>(e[k]);
+      if (match && (i + n == b || cs_[i + n].cls != Cls::Alnum)) return i + n;
+    }
+    return i;
   }
 
   // End of a URL or e-mail address starting at i (i when there is none).
@@ -224,7 +255,11 @@ class Splitter {
       if (j >= b || j + 1 >= b) break;
       uint32_t c = cs_[j].cp;
       bool join = false;
-      if ((c == '.' || c == ',' || c == ':') && digit(j - 1, b) && digit(j + 1, b)) {
+      if ((c == '.' || c == ',' || c == ':' || c == '-' || c == '/') && digit(j - 1, b) &&
+          digit(j + 1, b)) {
+        join = true;  // 3.14 1,000 10:30 853-7906 01/24/2001
+      } else if (c == '.' && cs_[j - 1].cls == Cls::Alnum && letter(j + 1, b) &&
+                 dot_suffix(j + 1, b)) {
         join = true;
       } else if (is_apostrophe(c) && letter(j - 1, b) && letter(j + 1, b)) {
         join = true;
@@ -247,6 +282,13 @@ class Splitter {
     return j;
   }
 
+  // Whether the letters at k form a domain or file-name ending (then not followed by a letter).
+  bool dot_suffix(size_t k, size_t b) const {
+    size_t e = k;
+    while (e < b && cs_[e].cls == Cls::Alnum) ++e;
+    return in_list(lower(cs_, k, e), kDotSuffixes);
+  }
+
   // Emits [a, b) as one word or as UD's parts of a contraction.
   void split_contractions(size_t a, size_t b) {
     std::string w = lower(cs_, a, b);
@@ -257,6 +299,11 @@ class Splitter {
       return;
     }
     size_t n = b - a;
+    if (in_list(w, kBareNt)) {
+      emit(a, b - 2);
+      emit(b - 2, b);
+      return;
+    }
     if (n > 3 && w.ends_with("n't")) {
       emit(a, b - 3);
       emit(b - 3, b);

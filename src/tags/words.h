@@ -24,12 +24,14 @@ struct WordSpan {
 // whitespace (Unicode White_Space) belongs to exactly one word; whitespace belongs to none.
 // Rules, in order (docs/pos-tagger.md has the details):
 //   - URLs (scheme:// or www.) and e-mail addresses are one word (trailing punctuation split off);
-//   - letters, marks, digits and '_' form words, joined across '.' ',' ':' between digits
-//     (3.14, 1,000, 10:30), apostrophes between letters (O'Brien), hyphens after a known
-//     prefix (non-stop, e-mail; other hyphens are their own word, as in EWT), letter-period
-//     abbreviations (U.S., e.g.) and a list of abbreviations with a period (Mr., etc.);
+//   - letters, marks, digits and '_' form words, joined across '.' ',' ':' '-' '/' between
+//     digits (3.14, 1,000, 10:30, 853-7906, 01/24/2001), apostrophes between letters
+//     (O'Brien), hyphens after a known prefix (non-stop, e-mail; other hyphens are their own
+//     word, as in EWT), a period before a domain or file ending (Space.com, notes.doc),
+//     letter-period abbreviations (U.S., e.g.) and a list of abbreviations with a period (Mr.);
 //   - contractions split as in UD: n't 's 're 've 'll 'd 'm (also with U+2019), and
-//     cannot -> can not, gonna -> gon na, wanna -> wan na, gotta -> got ta;
+//     cannot -> can not, gonna -> gon na, wanna -> wan na, gotta -> got ta, dont -> do nt;
+//   - emoticons (":)", ":-D", "<3", ...) are one word;
 //   - punctuation and symbols: a run of one repeated character is one word ("...", "--"),
 //     anything else is one word per character; bytes of invalid UTF-8 are one word each.
 // Texts of 4 GiB or more are not supported (spans are 32-bit): throws InputError.

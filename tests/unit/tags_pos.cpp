@@ -287,3 +287,89 @@ TEST(TagsPos, ShippedModelAccuracyOnUdTest) {
 
 }  // namespace
 }  // namespace lossgap
+
+namespace lossgap {
+namespace {
+
+// One CoNLL-U sentence with its raw text and the byte span of each syntactic word in it,
+// found by matching the word forms left to right (sentences where that fails are dropped).
+struct RawSentence {
+  std::string text;
+  std::vector<std::pair<uint32_t, uint32_t>> spans;
+  std::vector<std::string> upos;
+};
+
+std::vector<RawSentence> read_raw(const fs::path& path) {
+  std::vector<RawSentence> out;
+  std::ifstream in(path);
+  std::string line;
+  RawSentence cur;
+  uint32_t pos = 0;
+  bool ok = true;
+  auto flush = [&] {
+    if (ok && !cur.spans.empty()) out.push_back(cur);
+    cur = RawSentence{};
+    pos = 0;
+    ok = true;
+  };
+  while (std::getline(in, line)) {
+    if (line.empty()) {
+      flush();
+    } else if (line.starts_with("# text = ")) {
+      cur.text = line.substr(9);
+    } else if (line[0] != '#') {
+      std::vector<std::string> cols;
+      std::stringstream ss(line);
+      for (std::string c; std::getline(ss, c, '\t');) cols.push_back(c);
+      if (cols.size() != 10 || cols[0].find_first_of("-.") != std::string::npos || !ok) continue;
+      while (pos < cur.text.size() && cur.text[pos] == ' ') ++pos;
+      if (cur.text.compare(pos, cols[1].size(), cols[1]) != 0) {
+        ok = false;
+        continue;
+      }
+      cur.spans.emplace_back(pos, pos + static_cast<uint32_t>(cols[1].size()));
+      cur.upos.push_back(cols[3]);
+      pos += static_cast<uint32_t>(cols[1].size());
+    }
+  }
+  flush();
+  return out;
+}
+
+// Words from raw text (split_words) against UD's words, and the tags they get from tag_text:
+// the share of gold words found with the same span, and the UPOS accuracy over those.
+TEST(TagsPos, RawTextWordsAndTagsOnUdTest) {
+  fs::path ud = fs::path(LOSSGAP_SHARED_DIR) / "data/ud";
+  if (!fs::exists(ud / "en_ewt-ud-test.conllu")) {
+    GTEST_SKIP() << "no UD data at " << ud << " (the shared data folder is absent)";
+  }
+  PosTagger t = PosTagger::load(shipped_model());
+  for (const char* name : {"en_ewt-ud-test", "en_gum-ud-test", "en_pud-ud-test"}) {
+    std::vector<RawSentence> sents = read_raw(ud / (std::string(name) + ".conllu"));
+    size_t gold = 0, found = 0, predicted = 0, upos_ok = 0;
+    for (const RawSentence& s : sents) {
+      std::vector<PosTagger::TaggedWord> words = t.tag_text(s.text);
+      predicted += words.size();
+      gold += s.spans.size();
+      size_t k = 0;
+      for (size_t g = 0; g < s.spans.size(); ++g) {
+        while (k < words.size() && words[k].span.start < s.spans[g].first) ++k;
+        if (k < words.size() && words[k].span.start == s.spans[g].first &&
+            words[k].span.end == s.spans[g].second) {
+          ++found;
+          upos_ok += t.upos(words[k].tag) == s.upos[g];
+        }
+      }
+    }
+    double recall = static_cast<double>(found) / static_cast<double>(gold);
+    double precision = static_cast<double>(found) / static_cast<double>(predicted);
+    double upos = static_cast<double>(upos_ok) / static_cast<double>(found);
+    std::printf("%-16s sentences %5zu  word recall %.2f%%  precision %.2f%%  UPOS on found %.2f%%\n",
+                name, sents.size(), 100.0 * recall, 100.0 * precision, 100.0 * upos);
+    EXPECT_GE(recall, 0.97) << name;
+    EXPECT_GE(precision, 0.97) << name;
+  }
+}
+
+}  // namespace
+}  // namespace lossgap

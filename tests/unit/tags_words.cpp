@@ -47,6 +47,15 @@ TEST(TagsWords, NumbersAbbreviationsHyphens) {
   EXPECT_EQ(words_of("Wait... what?! --no"), (V{"Wait", "...", "what", "?", "!", "--", "no"}));
 }
 
+TEST(TagsWords, WebTextConventions) {
+  EXPECT_EQ(words_of("call 853-7906 by 01/24/2001, pages 3-5"),
+            (V{"call", "853-7906", "by", "01/24/2001", ",", "pages", "3-5"}));
+  EXPECT_EQ(words_of("I dont know :) see Space.com or notes.doc. ok:D"),
+            (V{"I", "do", "nt", "know", ":)", "see", "Space.com", "or", "notes.doc", ".", "ok", ":D"}));
+  EXPECT_EQ(words_of("x:Dict"), (V{"x", ":", "Dict"}));
+  EXPECT_EQ(words_of("so :-( and <3"), (V{"so", ":-(", "and", "<3"}));
+}
+
 TEST(TagsWords, UrlsAndEmails) {
   EXPECT_EQ(words_of("See http://example.com/a?b=1. Then (www.x.org/p_(q)) now"),
             (V{"See", "http://example.com/a?b=1", ".", "Then", "(", "www.x.org/p_(q)", ")",
