@@ -21,36 +21,41 @@ inline uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
   return x;
 }
 
-// Open addressing, linear probing; key 0 marks an empty slot.
+// Open addressing, linear probing. A slot is empty unless its generation is the current one,
+// so a reset between windows costs nothing unless the table must grow.
 class NgramTable {
  public:
   struct Slot {
     uint64_t key;
     uint32_t last_end;  // most recent end (document-relative token index) of the n-gram
     uint32_t count;     // occurrences so far (used for unigrams)
+    uint32_t gen;
   };
   void reset(size_t max_entries) {
     size_t cap = 16;
     while (cap < 2 * max_entries) cap <<= 1;
-    if (slots_.size() != cap) slots_.assign(cap, Slot{0, 0, 0});
-    else std::fill(slots_.begin(), slots_.end(), Slot{0, 0, 0});
+    if (slots_.size() < cap || ++gen_ == 0) {
+      slots_.assign(std::max(cap, slots_.size()), Slot{0, 0, 0, 0});
+      gen_ = 1;
+    }
     mask_ = cap - 1;
   }
   const Slot* find(uint64_t key) const {
     for (size_t s = key & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s].gen != gen_) return nullptr;
       if (slots_[s].key == key) return &slots_[s];
-      if (slots_[s].key == 0) return nullptr;
     }
   }
   void insert(uint64_t key, uint32_t end) {
     for (size_t s = key & mask_;; s = (s + 1) & mask_) {
-      if (slots_[s].key == key) {
-        slots_[s].last_end = end;
-        ++slots_[s].count;
+      Slot& x = slots_[s];
+      if (x.gen != gen_) {
+        x = Slot{key, end, 1, gen_};
         return;
       }
-      if (slots_[s].key == 0) {
-        slots_[s] = Slot{key, end, 1};
+      if (x.key == key) {
+        x.last_end = end;
+        ++x.count;
         return;
       }
     }
@@ -59,6 +64,7 @@ class NgramTable {
  private:
   std::vector<Slot> slots_;
   size_t mask_ = 0;
+  uint32_t gen_ = 0;
 };
 
 // keys[n-1] = hash of the n-gram ending at i, for n = 1 .. n_max (requires i + 1 >= n_max).
@@ -67,8 +73,7 @@ void ngram_keys(std::span<const int32_t> ids, size_t i, uint32_t n_max,
   uint64_t h = 0;
   for (uint32_t n = 1; n <= n_max; ++n) {
     h = h * 0x9e3779b97f4a7c15ULL + mix64(static_cast<uint64_t>(ids[i - n + 1]) + 0x632be59bd9b4e019ULL);
-    uint64_t k = mix64(h ^ (static_cast<uint64_t>(n) << 56));
-    keys[n - 1] = k == 0 ? 1 : k;
+    keys[n - 1] = mix64(h ^ (static_cast<uint64_t>(n) << 56));
   }
 }
 

@@ -102,20 +102,21 @@ inline void validate(const Records& r, const std::string& where) {
     const uint64_t len = r.text_begin[d + 1] - r.text_begin[d];
     uint32_t prev_begin = 0;
     for (uint64_t i = r.doc_begin[d]; i < r.doc_begin[d + 1]; ++i) {
-      const std::string at = "document " + r.doc_id[d] + " token " + std::to_string(i - r.doc_begin[d]);
-      need(r.token[i] >= 0, at + ": token id " + std::to_string(r.token[i]) + " is negative");
-      need(r.byte_begin[i] <= r.byte_end[i] && r.byte_end[i] <= len,
-           at + ": span [" + std::to_string(r.byte_begin[i]) + ", " + std::to_string(r.byte_end[i]) +
-               ") is not inside the text of " + std::to_string(len) + " bytes");
-      need(r.byte_end[i] == r.byte_begin[i] || r.byte_begin[i] >= prev_begin,
-           at + ": span starts before the previous token's span");
-      if (r.byte_end[i] > r.byte_begin[i]) prev_begin = r.byte_begin[i];
-      need(r.position[i] <= i - r.doc_begin[d],
-           at + ": position " + std::to_string(r.position[i]) + " exceeds the tokens before it (" +
-               std::to_string(i - r.doc_begin[d]) + ")");
+      auto at = [&] { return "document " + r.doc_id[d] + " token " + std::to_string(i - r.doc_begin[d]); };
+      if (r.token[i] < 0) need(false, at() + ": token id " + std::to_string(r.token[i]) + " is negative");
+      if (!(r.byte_begin[i] <= r.byte_end[i] && r.byte_end[i] <= len))
+        need(false, at() + ": span [" + std::to_string(r.byte_begin[i]) + ", " + std::to_string(r.byte_end[i]) +
+                        ") is not inside the text of " + std::to_string(len) + " bytes");
+      if (r.byte_end[i] > r.byte_begin[i]) {
+        if (r.byte_begin[i] < prev_begin) need(false, at() + ": span starts before the previous token's span");
+        prev_begin = r.byte_begin[i];
+      }
+      if (r.position[i] > i - r.doc_begin[d])
+        need(false, at() + ": position " + std::to_string(r.position[i]) + " exceeds the tokens before it (" +
+                        std::to_string(i - r.doc_begin[d]) + ")");
       for (size_t m = 0; m < r.nll.size(); ++m)
-        need(!(r.nll[m][i] < 0), at + ": NLL of model '" + r.model[m] + "' is negative (" +
-                                     std::to_string(r.nll[m][i]) + ")");
+        if (r.nll[m][i] < 0)
+          need(false, at() + ": NLL of model '" + r.model[m] + "' is negative (" + std::to_string(r.nll[m][i]) + ")");
     }
   }
 }

@@ -136,6 +136,32 @@ TEST(CopyTagger, MatchesBruteForceOnRandomSequences) {
   }
 }
 
+TEST(Records, ValidateNamesTheBadToken) {
+  Records r;
+  r.model = {"A"};
+  r.nll.resize(1);
+  r.begin_document("doc7", "", "abc");
+  for (uint32_t k = 0; k < 3; ++k) {
+    r.token.push_back(1);
+    r.byte_begin.push_back(k);
+    r.byte_end.push_back(k + 1);
+    r.position.push_back(k);
+    r.nll[0].push_back(1.0f);
+  }
+  r.end_document();
+  EXPECT_NO_THROW(validate(r, "records"));
+  r.position[1] = 2;  // more tokens before it than the document has
+  try {
+    validate(r, "records");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("document doc7 token 1"), std::string::npos) << e.what();
+  }
+  r.position[1] = 1;
+  r.byte_end[2] = 4;  // past the text
+  EXPECT_THROW(validate(r, "records"), InputError);
+}
+
 TEST(CopyTagger, WholeRecordsInParallelEqualPerDocument) {
   std::mt19937_64 rng(7);
   Records r;
