@@ -172,7 +172,7 @@ class StripAccents : public Normalizer {
       size_t pos = 0;
       while (pos < s.size()) {
         const size_t at = pos;
-        if (!is_mark_nonspacing(utf8_decode(s, pos)))
+        if (!is_mark(utf8_decode(s, pos)))
           b.copy(pl, r.begin + static_cast<uint32_t>(at), r.begin + static_cast<uint32_t>(pos));
       }
       b.end_piece();

@@ -24,11 +24,9 @@ struct PieceList {
   std::vector<Span> align;   // [text.size()]: original span of the character each byte came from
   std::vector<Range> pieces; // ordered, non-overlapping, non-empty ranges of `text` still to encode
 
-  // The original offset HF gives a character inserted at the start of piece `r`
-  // ((0, 0) relative to the piece's original start).
-  Span start_anchor(const Range& r) const {
-    return {align[r.begin].first, align[r.begin].first};
-  }
+  // The original span HF gives a string prepended to piece `r`: that of the piece's first
+  // character (tokenizers' NormalizedString::prepend).
+  Span start_anchor(const Range& r) const { return align[r.begin]; }
   std::string_view view(const Range& r) const {
     return std::string_view(text).substr(r.begin, r.end - r.begin);
   }
