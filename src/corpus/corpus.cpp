@@ -189,7 +189,11 @@ std::optional<Document> CorpusReader::next_jsonl() {
   try {
     j = nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(where, std::string("not a JSON object: ") + e.what());
+    // nlohmann says "[json.exception.parse_error.101] parse error at line 1, column N: ...";
+    // its line is always 1 here, so keep the column and the reason.
+    const std::string what = e.what();
+    const size_t col = what.find("column ");
+    throw InputError(where, "not a JSON object: " + (col == std::string::npos ? what : what.substr(col)));
   }
   if (!j.is_object()) throw InputError(where, "expected a JSON object, found " + std::string(j.type_name()));
 
