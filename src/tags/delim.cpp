@@ -75,6 +75,19 @@ bool is_void_element(std::string_view name) {
   return std::find(kVoid.begin(), kVoid.end(), n) != kVoid.end();
 }
 
+// A contraction suffix starts at text[p] ('s 't 'd 'm 're 've 'll, then no letter): the quote
+// before it is an apostrophe even after a space, as in tokenized text ("John 's").
+bool is_contraction(std::string_view text, size_t p) {
+  for (std::string_view suf : {"s", "t", "d", "m", "re", "ve", "ll"}) {
+    if (text.size() < p + suf.size()) continue;
+    bool eq = true;
+    for (size_t k = 0; k < suf.size(); ++k)
+      eq = eq && std::tolower(static_cast<unsigned char>(text[p + k])) == suf[k];
+    if (eq && !is_alnum(cp_at(text, p + suf.size()).first)) return true;
+  }
+  return false;
+}
+
 // Straight-quote direction from the characters around it (see docs/taggers.md): +1 open,
 // -1 close, 0 undecided (then the open/closed state decides).
 int flank(char32_t prev, char32_t next) {
@@ -237,9 +250,19 @@ std::vector<DelimEvent> find_delimiters(std::string_view text, DomainClass cls) 
       p += run;
       continue;
     }
+    if (cls == DomainClass::Markup && c == '\'' && in(cp_before(text, p), "})]")) {
+      while (p < text.size() && text[p] == '\'') ++p;  // primes in LaTeX math: \mathcal{F}', f(x)''
+      continue;
+    }
+    if (cls == DomainClass::Markup && (starts_with_at(text, p, "``") || starts_with_at(text, p, "''"))) {
+      emit(p, DelimKind::Quote, c == '`');  // LaTeX ``double quotes''
+      p += 2;
+      continue;
+    }
     if (c == '\'') {
       const char32_t prev = cp_before(text, p), nxt = cp_at(text, p + 1).first;
       if (is_alnum(prev) && is_alnum(nxt)) { ++p; continue; }  // an apostrophe (don't)
+      if (cls != DomainClass::Code && is_contraction(text, p + 1)) { ++p; continue; }  // John 's
       if (cls != DomainClass::Code && is_alnum(prev)) {        // students' : close or apostrophe
         if (sq_open) {
           emit(p, DelimKind::Quote, false);

@@ -34,6 +34,8 @@ TEST(Delim, ApostrophesAreNotQuotes) {
   EXPECT_EQ(events("don't stop", DomainClass::Prose), "");
   EXPECT_EQ(events("the students' books", DomainClass::Prose), "");
   EXPECT_EQ(events("'the students' books'", DomainClass::Prose), "o0quote c13quote");
+  EXPECT_EQ(events("Boulter 's role , it 'll do", DomainClass::Prose), "");  // tokenized text
+  EXPECT_EQ(events("x = 'll'", DomainClass::Code), "o4quote c7quote");
 }
 
 TEST(Delim, CurlyQuotes) {
@@ -52,6 +54,8 @@ TEST(Delim, LatexEnvironments) {
   EXPECT_EQ(events("\\begin{itemize}\\item {x}\\end{itemize}", DomainClass::Markup),
             "o0env o21brace c23brace c24env");
   EXPECT_EQ(events("a \\{ b \\}", DomainClass::Markup), "");  // escaped braces are literal
+  EXPECT_EQ(events("``quoted'' and f'(x)", DomainClass::Markup), "o0quote c8quote o17paren c19paren");
+  EXPECT_EQ(events("$\\mathcal{F}' = g(x)''$", DomainClass::Markup), "o9brace c11brace o17paren c19paren");
 }
 
 TEST(Delim, DomainClasses) {
