@@ -5,7 +5,8 @@
 // regression). Prints JSON: seconds per stage (median of runs after a warm-up on a small set),
 // tokens per second, CPU seconds (user + system, all threads: on a shared machine the wall
 // time depends on the load, the CPU time does not), and peak resident memory.
-// Usage: bench_analysis_scale [TOKENS] [RUNS]
+// Usage: bench_analysis_scale [TOKENS] [RUNS] [MAX_DOC_TOKENS]  (documents of 100..MAX_DOC_TOKENS,
+// default 8000; a small value gives many documents, the bootstrap's cost driver)
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -41,7 +42,7 @@ std::string piece(int32_t id) {
   return s;
 }
 
-Records synthesize(size_t n_tokens, uint64_t seed) {
+Records synthesize(size_t n_tokens, uint64_t seed, size_t max_doc) {
   std::mt19937_64 rng(seed);
   Records r;
   r.model = {"A", "B"};
@@ -51,7 +52,7 @@ Records synthesize(size_t n_tokens, uint64_t seed) {
   const size_t context = 4096, stride = 2048;
   size_t d = 0;
   while (r.token.size() < n_tokens) {
-    const size_t len = std::min<size_t>(n_tokens - r.token.size(), 100 + rng() % 7900);
+    const size_t len = std::min<size_t>(n_tokens - r.token.size(), 100 + rng() % (max_doc - 99));
     std::vector<int32_t> ids(len);
     for (auto& x : ids) x = static_cast<int32_t>(std::pow(100000.0, u01(rng)));  // Zipf-like over 100k
     for (int k = 0; k < 4 && len > 200; ++k) {  // planted repeats
@@ -140,10 +141,11 @@ void analyse(const Records& r, std::map<std::string, std::vector<double>>& t) {
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10'000'000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
+  const size_t max_doc = std::max<size_t>(100, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 8000);
   std::map<std::string, std::vector<double>> warm, t;
-  analyse(synthesize(200'000, 1), warm);
+  analyse(synthesize(200'000, 1, max_doc), warm);
   const auto g0 = std::chrono::steady_clock::now();
-  const Records r = synthesize(n, 20260611);
+  const Records r = synthesize(n, 20260611, max_doc);
   const double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
   std::vector<double> total, cpu;
   for (int k = 0; k < runs; ++k) {
