@@ -68,6 +68,21 @@ struct DeltaShape {
 enum class DeltaForm { Step, Chunked };
 inline constexpr int64_t kDeltaChunk = 64;
 
+// The shape of one Mamba-2 SSD call (hf-architectures.md §1.8).
+struct SsdShape {
+  int64_t n_heads = 0;     // nh
+  int64_t head_dim = 0;    // P
+  int64_t n_groups = 0;    // G (n_heads % G == 0; head h reads B/C group h / (nh / G))
+  int64_t state_size = 0;  // N
+};
+// Step: the recurrence token by token (the reference). Chunked: the SSD block decomposition
+// (Dao & Gu 2024, "Transformers are SSMs", §6) over chunks of kSsdChunk tokens.
+enum class SsdForm { Step, Chunked };
+inline constexpr int64_t kSsdChunk = 64;
+
+// Which comes first in a gated RMSNorm (rms_norm_gate).
+enum class GateOrder { GateThenNorm, NormThenGate };
+
 // A block of n consecutive columns starting at col0 (gather_cols).
 struct ColBlock {
   int64_t col0 = 0;
@@ -119,9 +134,11 @@ class Backend {
   // out = the column blocks of x side by side, in the order given. x: [T, C]; out: [T, sum n].
   virtual void gather_cols(const Buf& x, std::span<const ColBlock> blocks, Buf& out) = 0;
 
-  // Causal depthwise convolution then SiLU (§1.7), zero left padding, no bias:
-  // y[t, c] = silu(sum_k w[c, 0, k] x[t - (K-1) + k, c]). x, y: [T, C] (y not x); w: [C, 1, K].
-  virtual void conv1d_silu(const Buf& x, const Weight& w, Buf& y) = 0;
+  // Causal depthwise convolution then SiLU (§1.7), zero left padding, optional bias [C]:
+  // y[t, c] = silu(b[c] + sum_k w[c, 0, k] x[t - (K-1) + k, c]). x, y: [T, C] (y not x);
+  // w: [C, 1, K].
+  virtual void conv1d_silu(const Buf& x, const Weight& w, Buf& y,
+                           const Weight* bias = nullptr) = 0;
 
   // In place, per head of head_dim values of each row: x <- scale * x / sqrt(sum(x^2) + eps).
   virtual void l2_norm_heads(Buf& x, int64_t head_dim, float eps, float scale) = 0;
@@ -154,6 +171,41 @@ class Backend {
   // across calls (within one call each row index appears at most once).
   virtual void add_rows_scaled(const Buf& x, std::span<const int32_t> rows,
                                std::span<const float> scale, Buf& y) = 0;
+
+  // --- Mamba mixers (backend/cpu/cpu_ssm.cpp on the CPU; docs/ssm.md).
+
+  // x *= s, elementwise.
+  virtual void scale(Buf& x, float s) = 0;
+  // x[t, c] *= s[c]. s: x.cols() values (falcon_h1's mup_vector).
+  virtual void scale_cols(Buf& x, std::span<const float> s) = 0;
+  // x = relu(x)^2, elementwise (nemotron_h's MLP).
+  virtual void relu2(Buf& x) = 0;
+
+  // In place, the step sizes of a selective SSM (fp32): dt[t, c] = clamp(softplus(dt[t, c] +
+  // bias[c]), lo, hi) with torch's softplus (threshold 20). bias: [C] or null; hi may be inf.
+  virtual void ssm_dt(Buf& dt, const Weight* bias, float lo, float hi) = 0;
+
+  // The Mamba-2 SSD recurrence (§1.8 step 6) from a zero state, per head h of group
+  // g = h / (n_heads / n_groups), state S [head_dim, state_size] in fp32:
+  // S <- exp(dt_t A_h) S + dt_t x_t B_t^T;  y_t = S C_t + D_h x_t, with A_h = -exp(A_log[h]).
+  // x, y: [T, n_heads * head_dim]; dt: [T, n_heads] (after ssm_dt); B, C: [T, n_groups *
+  // state_size]; A_log, D: [n_heads]. Step and Chunked give the same values up to fp32 rounding.
+  virtual void ssd_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
+                        const Buf& C, const Weight& D, const SsdShape& shape, SsdForm form,
+                        Buf& y) = 0;
+
+  // The Mamba-1 selective scan (§1.9 step 6) from a zero state, per channel c (state [N]):
+  // S[n] <- exp(dt_c A[c, n]) S[n] + dt_c B_t[n] x_c;  y_c = sum_n S[n] C_t[n] + D[c] x_c,
+  // A = -exp(A_log). x, dt, y: [T, C]; B, C: [T, N]; A_log: [C, N]; D: [C].
+  virtual void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
+                              const Buf& Cm, const Weight& D, Buf& y) = 0;
+
+  // Gated RMSNorm of the Mamba-2 mixers over groups of `group` consecutive values of each row,
+  // statistic in fp32, w: [x.cols()] (G2: group = cols; G3/G4: group = cols / n_groups):
+  // GateThenNorm: v = x * silu(z); y = w * v / sqrt(mean_group(v^2) + eps).
+  // NormThenGate: y = w * x / sqrt(mean_group(x^2) + eps) * silu(z). x, z, y: [T, C]; y may be x.
+  virtual void rms_norm_gate(const Buf& x, const Buf& z, const Weight& w, float eps,
+                             int64_t group, GateOrder order, Buf& y) = 0;
 
   // The scoring head: logits = x lm_head^T over all V rows, then for row t the log-softmax
   // statistics of target id targets[t] (DESIGN.md scoring policy). x: [n, H]; lm_head: [V, H];

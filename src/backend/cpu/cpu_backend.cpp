@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backend/cpu/cpu_recurrent.h"
+#include "backend/cpu/cpu_ssm.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 
@@ -272,7 +273,9 @@ class CpuBackend final : public Backend {
   void gather_cols(const Buf& x, std::span<const ColBlock> blocks, Buf& out) override {
     cpu::gather_cols(x, blocks, out);
   }
-  void conv1d_silu(const Buf& x, const Weight& w, Buf& y) override { cpu::conv1d_silu(x, w, y); }
+  void conv1d_silu(const Buf& x, const Weight& w, Buf& y, const Weight* bias) override {
+    cpu::conv1d_silu(x, w, y, bias);
+  }
   void l2_norm_heads(Buf& x, int64_t head_dim, float eps, float scale) override {
     cpu::l2_norm_heads(x, head_dim, eps, scale);
   }
@@ -294,6 +297,26 @@ class CpuBackend final : public Backend {
   void add_rows_scaled(const Buf& x, std::span<const int32_t> rows, std::span<const float> scale,
                        Buf& y) override {
     cpu::add_rows_scaled(x, rows, scale, y);
+  }
+
+  // Mamba mixers: backend/cpu/cpu_ssm.cpp.
+  void scale(Buf& x, float s) override { cpu::scale(x, s); }
+  void scale_cols(Buf& x, std::span<const float> s) override { cpu::scale_cols(x, s); }
+  void relu2(Buf& x) override { cpu::relu2(x); }
+  void ssm_dt(Buf& dt, const Weight* bias, float lo, float hi) override {
+    cpu::ssm_dt(dt, bias, lo, hi);
+  }
+  void ssd_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B, const Buf& C,
+                const Weight& D, const SsdShape& shape, SsdForm form, Buf& y) override {
+    cpu::ssd_scan(x, dt, A_log, B, C, D, shape, form, y);
+  }
+  void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
+                      const Buf& C, const Weight& D, Buf& y) override {
+    cpu::selective_scan(x, dt, A_log, B, C, D, y);
+  }
+  void rms_norm_gate(const Buf& x, const Buf& z, const Weight& w, float eps, int64_t group,
+                     GateOrder order, Buf& y) override {
+    cpu::rms_norm_gate(x, z, w, eps, group, order, y);
   }
 };
 

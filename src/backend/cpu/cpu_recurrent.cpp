@@ -179,17 +179,19 @@ void gather_cols(const Buf& x, std::span<const ColBlock> blocks, Buf& out) {
   }
 }
 
-void conv1d_silu(const Buf& x, const Weight& w, Buf& y) {
+void conv1d_silu(const Buf& x, const Weight& w, Buf& y, const Weight* bias) {
   const TensorView& wv = w.view;
   LG_CHECK(wv.shape.size() == 3 && wv.shape[1] == 1 && wv.shape[0] == x.cols() &&
                y.rows() == x.rows() && y.cols() == x.cols() && y.data() != x.data(),
            "conv1d_silu " + wv.name + ": x " + shape_of(x) + " w " + wv.shape_string());
   const int64_t T = x.rows(), Cn = x.cols(), K = wv.shape[2];
   const std::vector<float> wf = widen(wv);  // [C, K]
+  LG_CHECK(!bias || bias->view.numel() == Cn, "conv1d_silu bias " + wv.name);
+  const std::vector<float> bf = bias ? widen(bias->view) : std::vector<float>(Cn, 0.0f);  // [C]
 #pragma omp parallel for schedule(static)
   for (int64_t t = 0; t < T; ++t) {
     float* yt = y.data() + t * Cn;
-    std::fill(yt, yt + Cn, 0.0f);
+    std::copy(bf.begin(), bf.end(), yt);
     for (int64_t k = 0; k < K; ++k) {
       const int64_t s = t - (K - 1) + k;  // source row; rows before 0 are the zero padding
       if (s < 0) continue;

@@ -12,7 +12,7 @@
 namespace lossgap::cpu {
 
 void gather_cols(const Buf& x, std::span<const ColBlock> blocks, Buf& out);
-void conv1d_silu(const Buf& x, const Weight& w, Buf& y);
+void conv1d_silu(const Buf& x, const Weight& w, Buf& y, const Weight* bias);
 void l2_norm_heads(Buf& x, int64_t head_dim, float eps, float scale);
 void delta_gates(Buf& a, Buf& b, const Weight& A_log, const Weight& dt_bias, float beta_scale);
 void gated_delta_rule(const Buf& q, const Buf& k, const Buf& v, const Buf& g, const Buf& beta,

@@ -1,0 +1,264 @@
+// CPU implementations of the Mamba-mixer ops (see cpu_ssm.h and the contracts in
+// backend/backend.h). fp32 throughout; RMS statistics accumulate in double like
+// Backend::rms_norm. The Mamba-2 SSD recurrence has two forms: `ssd_step` is the recurrence
+// written out token by token (the reference), `ssd_chunked` the block decomposition of Dao & Gu
+// 2024 ("Transformers are SSMs", §6; transformers' torch_forward) over chunks of kSsdChunk
+// tokens with OpenBLAS products: within a chunk with cumulative log decays c_i (from the chunk
+// start) and incoming state S [P, N]
+//   y_i = sum_{j<=i} (C_i . B_j) exp(c_i - c_j) dt_j x_j + exp(c_i) S C_i + D x_i,
+//   S <- exp(c_n) S + sum_j exp(c_n - c_j) dt_j x_j B_j^T.
+// Every exponent is a difference of cumulative log decays that is <= 0, so nothing overflows
+// for step sizes near 0 or large.
+#include "backend/cpu/cpu_ssm.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/vec_math.h"
+#include "core/error.h"
+
+namespace lossgap::cpu {
+namespace {
+
+std::string shape_of(const Buf& b) {
+  std::string s(1, '[');
+  s += std::to_string(b.rows());
+  s += ", ";
+  s += std::to_string(b.cols());
+  s += ']';
+  return s;
+}
+
+std::vector<float> widen(const TensorView& w) {
+  std::vector<float> out(static_cast<size_t>(w.numel()));
+  to_f32(w, 0, w.numel(), out.data());
+  return out;
+}
+
+// torch.nn.functional.softplus with beta 1, threshold 20.
+float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
+
+void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
+              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
+// Strided views of one SSD head's inputs (row t of x at x + t * ldx, etc.).
+struct SsdHead {
+  const float* x;
+  const float* dt;
+  const float* B;
+  const float* C;
+  float* y;
+  int64_t ldx, ldt, ldb;
+  float A;  // -exp(A_log[h])
+  float D;
+};
+
+void ssd_step(const SsdHead& h, int64_t T, int64_t P, int64_t N) {
+  std::vector<float> S(static_cast<size_t>(P * N), 0.0f);  // [P, N]
+  for (int64_t t = 0; t < T; ++t) {
+    const float* x = h.x + t * h.ldx;
+    const float* B = h.B + t * h.ldb;
+    const float* C = h.C + t * h.ldb;
+    float* y = h.y + t * h.ldx;
+    const float dt = h.dt[t * h.ldt];
+    const float decay = std::exp(dt * h.A);
+    for (int64_t p = 0; p < P; ++p) {
+      float* Sp = S.data() + p * N;
+      const float u = dt * x[p];
+      float acc = 0;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t n = 0; n < N; ++n) {
+        Sp[n] = decay * Sp[n] + u * B[n];
+        acc += Sp[n] * C[n];
+      }
+      y[p] = acc + h.D * x[p];
+    }
+  }
+}
+
+void ssd_chunked(const SsdHead& h, int64_t T, int64_t P, int64_t N) {
+  const int64_t L = kSsdChunk;
+  std::vector<float> S(static_cast<size_t>(P * N), 0.0f);      // [P, N]
+  std::vector<float> X(L * P), Bc(L * N), Cc(L * N), M(L * L);  // [L, P], [L, N], [L, N], [L, L]
+  std::vector<float> c(L), dt(L);                               // [L]
+  for (int64_t t0 = 0; t0 < T; t0 += L) {
+    const int64_t n = std::min(L, T - t0);
+    float acc = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t t = t0 + i;
+      std::copy_n(h.x + t * h.ldx, P, X.data() + i * P);
+      std::copy_n(h.B + t * h.ldb, N, Bc.data() + i * N);
+      std::copy_n(h.C + t * h.ldb, N, Cc.data() + i * N);
+      dt[i] = h.dt[t * h.ldt];
+      acc += dt[i] * h.A;
+      c[i] = acc;
+    }
+    float* y = h.y + t0 * h.ldx;
+    // Off-diagonal term first: y = diag(exp(c)) C S^T  [n, P].
+    sgemm(false, true, n, P, N, 1.0f, Cc.data(), N, S.data(), N, 0.0f, y, h.ldx);
+    for (int64_t i = 0; i < n; ++i) {
+      const float e = std::exp(c[i]);
+      float* yi = y + i * h.ldx;
+      for (int64_t p = 0; p < P; ++p) yi[p] = e * yi[p] + h.D * X[i * P + p];
+    }
+    // M = (C B^T) masked causal, decayed and scaled by dt_j  [n, n]; y += M X.
+    sgemm(false, true, n, n, N, 1.0f, Cc.data(), N, Bc.data(), N, 0.0f, M.data(), L);
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        M[i * L + j] = j <= i ? M[i * L + j] * std::exp(c[i] - c[j]) * dt[j] : 0.0f;
+      }
+    }
+    sgemm(false, false, n, P, n, 1.0f, M.data(), L, X.data(), P, 1.0f, y, h.ldx);
+    // S <- exp(c_n) S + (diag(exp(c_n - c) dt) X)^T B.
+    const float cn = c[n - 1];
+    for (int64_t i = 0; i < n; ++i) {
+      const float w = std::exp(cn - c[i]) * dt[i];
+      for (int64_t p = 0; p < P; ++p) X[i * P + p] *= w;
+    }
+    sgemm(true, false, P, N, n, 1.0f, X.data(), P, Bc.data(), N, std::exp(cn), S.data(), N);
+  }
+}
+
+}  // namespace
+
+void scale(Buf& x, float s) {
+  const int64_t n = x.numel();
+  float* p = x.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) p[i] *= s;
+}
+
+void scale_cols(Buf& x, std::span<const float> s) {
+  LG_CHECK(static_cast<int64_t>(s.size()) == x.cols(), "scale_cols: x " + shape_of(x));
+  const int64_t T = x.rows(), C = x.cols();
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < T; ++t) {
+    float* row = x.data() + t * C;
+    for (int64_t c = 0; c < C; ++c) row[c] *= s[c];
+  }
+}
+
+void relu2(Buf& x) {
+  const int64_t n = x.numel();
+  float* p = x.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = p[i] > 0.0f ? p[i] : 0.0f;
+    p[i] = r * r;
+  }
+}
+
+void ssm_dt(Buf& dt, const Weight* bias, float lo, float hi) {
+  const int64_t T = dt.rows(), C = dt.cols();
+  LG_CHECK(!bias || bias->view.numel() == C, "ssm_dt: dt " + shape_of(dt));
+  const std::vector<float> b = bias ? widen(bias->view) : std::vector<float>(C, 0.0f);
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < T; ++t) {
+    float* row = dt.data() + t * C;
+    for (int64_t c = 0; c < C; ++c) row[c] = std::clamp(softplus(row[c] + b[c]), lo, hi);
+  }
+}
+
+void ssd_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B, const Buf& C,
+              const Weight& D, const SsdShape& s, SsdForm form, Buf& y) {
+  const int64_t T = x.rows(), H = s.n_heads, P = s.head_dim, G = s.n_groups, N = s.state_size;
+  LG_CHECK(H > 0 && P > 0 && G > 0 && N > 0 && H % G == 0, "ssd_scan shape");
+  LG_CHECK(x.cols() == H * P && dt.rows() == T && dt.cols() == H && B.rows() == T &&
+               B.cols() == G * N && C.rows() == T && C.cols() == G * N && y.rows() == T &&
+               y.cols() == H * P && A_log.view.numel() == H && D.view.numel() == H &&
+               y.data() != x.data(),
+           "ssd_scan: x " + shape_of(x) + " dt " + shape_of(dt) + " B " + shape_of(B) + " y " +
+               shape_of(y));
+  const std::vector<float> A = widen(A_log.view), Dv = widen(D.view);
+  const int64_t r = H / G;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t h = 0; h < H; ++h) {
+    const int64_t g = h / r;
+    const SsdHead io{x.data() + h * P, dt.data() + h,     B.data() + g * N, C.data() + g * N,
+                     y.data() + h * P, H * P,             H,                G * N,
+                     -std::exp(A[h]),  Dv[h]};
+    if (form == SsdForm::Step) {
+      ssd_step(io, T, P, N);
+    } else {
+      ssd_chunked(io, T, P, N);
+    }
+  }
+}
+
+void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
+                    const Buf& Cm, const Weight& D, Buf& y) {
+  const int64_t T = x.rows(), Ch = x.cols(), N = B.cols();
+  LG_CHECK(dt.rows() == T && dt.cols() == Ch && B.rows() == T && Cm.rows() == T &&
+               Cm.cols() == N && y.rows() == T && y.cols() == Ch &&
+               A_log.view.numel() == Ch * N && D.view.numel() == Ch && y.data() != x.data(),
+           "selective_scan: x " + shape_of(x) + " dt " + shape_of(dt) + " B " + shape_of(B) +
+               " A_log " + A_log.view.shape_string());
+  std::vector<float> A = widen(A_log.view);  // [C, N]
+  for (float& a : A) a = -std::exp(a);
+  const std::vector<float> Dv = widen(D.view);
+  // Blocks of channels per thread; the state of a block is [block, N].
+  constexpr int64_t kBlock = 64;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t c0 = 0; c0 < Ch; c0 += kBlock) {
+    const int64_t nc = std::min(kBlock, Ch - c0);
+    std::vector<float> S(static_cast<size_t>(nc * N), 0.0f);  // [nc, N]
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = x.data() + t * Ch + c0;
+      const float* dtt = dt.data() + t * Ch + c0;
+      const float* Bt = B.data() + t * N;
+      const float* Ct = Cm.data() + t * N;
+      float* yt = y.data() + t * Ch + c0;
+      for (int64_t c = 0; c < nc; ++c) {
+        float* Sc = S.data() + c * N;
+        const float* Ac = A.data() + (c0 + c) * N;
+        const float d = dtt[c], u = xt[c];
+        float acc = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          Sc[n] = std::exp(Ac[n] * d) * Sc[n] + (d * Bt[n]) * u;
+          acc += Sc[n] * Ct[n];
+        }
+        yt[c] = acc + u * Dv[c0 + c];
+      }
+    }
+  }
+}
+
+void rms_norm_gate(const Buf& x, const Buf& z, const Weight& w, float eps, int64_t group,
+                   GateOrder order, Buf& y) {
+  const int64_t T = x.rows(), Cn = x.cols();
+  LG_CHECK(group > 0 && Cn % group == 0 && w.view.numel() == Cn && z.rows() == T &&
+               z.cols() == Cn && y.rows() == T && y.cols() == Cn,
+           "rms_norm_gate " + w.view.name + ": x " + shape_of(x) + " z " + shape_of(z) +
+               " group " + std::to_string(group));
+  const std::vector<float> wf = widen(w.view);
+  const bool gate_first = order == GateOrder::GateThenNorm;
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xt = x.data() + t * Cn;
+    const float* zt = z.data() + t * Cn;
+    float* yt = y.data() + t * Cn;
+    std::vector<float> v(static_cast<size_t>(group));
+    for (int64_t g0 = 0; g0 < Cn; g0 += group) {
+      double ss = 0;
+      for (int64_t c = 0; c < group; ++c) {
+        v[c] = gate_first ? xt[g0 + c] * silu_f32(zt[g0 + c]) : xt[g0 + c];
+        ss += static_cast<double>(v[c]) * v[c];
+      }
+      const float r = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(group)) + eps);
+      for (int64_t c = 0; c < group; ++c) {
+        const float n = wf[g0 + c] * (v[c] * r);
+        yt[g0 + c] = gate_first ? n : n * silu_f32(zt[g0 + c]);
+      }
+    }
+  }
+}
+
+}  // namespace lossgap::cpu
