@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace lossgap {
 namespace {
@@ -64,6 +65,7 @@ TokenMask tag_regex(const Records& r, const RegexTagSpec& spec) {
   pcre2_jit_compile(code.re, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if it fails
   std::vector<uint8_t> hit(r.n_tokens(), 0);
   const auto D = static_cast<int64_t>(r.n_docs());
+  std::string failure;  // the first matching error (an exception cannot leave the parallel loop)
 #pragma omp parallel
   {
     MatchData md(code.re);
@@ -71,13 +73,23 @@ TokenMask tag_regex(const Records& r, const RegexTagSpec& spec) {
     for (int64_t dd = 0; dd < D; ++dd) {
       const auto d = static_cast<size_t>(dd);
       const std::string_view text = r.doc_text(d);
+      bool failed = false;
       auto match = [&](std::string_view s, size_t start) {
         const int rc = pcre2_match(code.re, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), start, 0,
                                    md.md, nullptr);
-        return rc >= 0;
+        if (rc >= 0) return true;
+        if (rc != PCRE2_ERROR_NOMATCH && !failed) {
+          failed = true;
+          PCRE2_UCHAR msg[256];
+          pcre2_get_error_message(rc, msg, sizeof msg);
+#pragma omp critical(lossgap_user_regex_failure)
+          if (failure.empty())
+            failure = "matching failed in document " + r.doc_id[d] + ": " + reinterpret_cast<const char*>(msg);
+        }
+        return false;
       };
       if (spec.over == RegexTagSpec::Over::Token) {
-        for (size_t i = r.doc_begin[d]; i < r.doc_begin[d + 1]; ++i)
+        for (size_t i = r.doc_begin[d]; i < r.doc_begin[d + 1] && !failed; ++i)
           if (match(r.token_text(d, i), 0)) hit[i] = 1;
         continue;
       }
@@ -89,14 +101,16 @@ TokenMask tag_regex(const Records& r, const RegexTagSpec& spec) {
         if (e > s) {
           for (size_t k = s; k < e; ++k) covered[k] = 1;
           start = e;
-        } else {
+        } else {  // an empty match: step past the character it sits on
           if (s < text.size()) point[s] = 1;
-          start = s + 1;  // step past an empty match
+          const size_t len = s < text.size() ? utf8_seq_len(static_cast<unsigned char>(text[s])) : 1;
+          start = s + (len == 0 ? 1 : len);
         }
       }
       mark_tokens(r, d, covered, point, hit);
     }
   }
+  if (!failure.empty()) throw InputError("tag '" + spec.name + "'", failure);
   return to_mask(hit);
 }
 

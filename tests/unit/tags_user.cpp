@@ -45,6 +45,22 @@ TEST(UserTags, RegexOverDocumentTextSeesContext) {
   EXPECT_EQ(members(tag_regex(r, {"before_paren", "(?=\\()", RegexTagSpec::Over::Text})), "00100");
 }
 
+TEST(UserTags, EmptyMatchesStepOverMultibyteCharacters) {
+  Records r;
+  r.begin_document("d", "", "\xC3\xA9t\xC3\xA9 x");  // été x
+  const std::vector<std::pair<uint32_t, uint32_t>> spans = {{0, 5}, {5, 7}};
+  for (const auto& [b, e] : spans) {
+    r.token.push_back(0);
+    r.byte_begin.push_back(b);
+    r.byte_end.push_back(e);
+    r.position.push_back(static_cast<uint32_t>(r.token.size() - 1));
+  }
+  r.end_document();
+  // An empty match before every letter: after the one at byte 0 the scan must resume at the
+  // next character (byte 2), not inside the two-byte é, to go on and reach the x.
+  EXPECT_EQ(members(tag_regex(r, {"before_letter", "(?=\\p{L})", RegexTagSpec::Over::Text})), "11");
+}
+
 TEST(UserTags, BadPatternIsAnInputError) {
   const Records r = sample();
   try {
