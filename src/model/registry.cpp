@@ -16,6 +16,10 @@ const std::vector<ArchModule>& modules() {
       qwen3_module(),
       olmo2_module(),
       olmo3_module(),
+      olmo_hybrid_module(),
+      qwen3_next_module(),
+      qwen3_5_module(),
+      qwen3_5_text_module(),
   };
   return m;
 }

@@ -21,7 +21,12 @@ namespace lossgap::cpu {
 namespace {
 
 std::string shape_of(const Buf& b) {
-  return "[" + std::to_string(b.rows()) + ", " + std::to_string(b.cols()) + "]";
+  std::string s = "[";
+  s += std::to_string(b.rows());
+  s += ", ";
+  s += std::to_string(b.cols());
+  s += "]";
+  return s;
 }
 
 std::vector<float> widen(const TensorView& w) {

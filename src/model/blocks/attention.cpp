@@ -2,6 +2,7 @@
 #include "model/blocks/attention.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 
@@ -21,13 +22,13 @@ int64_t qk_norm_size(QkNorm n, int64_t heads, int64_t head_dim) {
 
 void Attention::plan(TensorPlan& plan, const std::string& prefix, const AttentionSpec& s) {
   const int64_t H = s.hidden_size, dq = s.num_attention_heads * s.head_dim,
-                dkv = s.num_key_value_heads * s.head_dim;
-  plan.require(prefix + "q_proj.weight", {dq, H});
+                dkv = s.num_key_value_heads * s.head_dim, dq_proj = s.output_gate ? 2 * dq : dq;
+  plan.require(prefix + "q_proj.weight", {dq_proj, H});
   plan.require(prefix + "k_proj.weight", {dkv, H});
   plan.require(prefix + "v_proj.weight", {dkv, H});
   plan.require(prefix + "o_proj.weight", {H, dq});
   if (s.bias) {
-    plan.require(prefix + "q_proj.bias", {dq});
+    plan.require(prefix + "q_proj.bias", {dq_proj});
     plan.require(prefix + "k_proj.bias", {dkv});
     plan.require(prefix + "v_proj.bias", {dkv});
     plan.require(prefix + "o_proj.bias", {H});
@@ -64,7 +65,21 @@ void Attention::forward(ForwardContext& ctx, const Buf& x, Buf& out) const {
   Buf q = be.alloc(T, Hq * d);   // [T, Hq * d]
   Buf k = be.alloc(T, Hkv * d);  // [T, Hkv * d]
   Buf v = be.alloc(T, Hkv * d);  // [T, Hkv * d]
-  be.linear(x, q_, q_bias_ ? &*q_bias_ : nullptr, q);
+  Buf gate;                      // [T, Hq * d] output gate (output_gate only)
+  if (s_.output_gate) {
+    Buf qg = be.alloc(T, 2 * Hq * d);  // [T, Hq, 2 * d]: per head [query | gate]
+    be.linear(x, q_, q_bias_ ? &*q_bias_ : nullptr, qg);
+    std::vector<ColBlock> qb, gb;
+    for (int64_t h = 0; h < Hq; ++h) {
+      qb.push_back({2 * h * d, d});
+      gb.push_back({2 * h * d + d, d});
+    }
+    gate = be.alloc(T, Hq * d);
+    be.gather_cols(qg, qb, q);
+    be.gather_cols(qg, gb, gate);
+  } else {
+    be.linear(x, q_, q_bias_ ? &*q_bias_ : nullptr, q);
+  }
   be.linear(x, k_, k_bias_ ? &*k_bias_ : nullptr, k);
   be.linear(x, v_, v_bias_ ? &*v_bias_ : nullptr, v);
   if (q_norm_) {
@@ -81,6 +96,7 @@ void Attention::forward(ForwardContext& ctx, const Buf& x, Buf& out) const {
                         s_.window};
   Buf a = be.alloc(T, Hq * d);  // [T, Hq * d] heads concatenated
   be.attention(q, k, v, shape, a);
+  if (s_.output_gate) be.mul_sigmoid(gate, a);
   be.linear(a, o_, o_bias_ ? &*o_bias_ : nullptr, out);
 }
 

@@ -1,8 +1,8 @@
 // The attention mixer shared by every family (hf-architectures.md §1.4): q/k/v projections
 // (optional biases), optional QK-norm per head (qwen3) or over the whole projection (olmo2/3),
 // optional RoPE (full or partial rotary, tables per layer type), causal GQA attention with an
-// optional sliding window, output projection. Not yet: the sigmoid output gate and (1+w) q/k
-// norms of qwen3_next, attention multipliers of granite/falcon_h1 (issue 4).
+// optional sliding window, optional sigmoid output gate (qwen3_next, qwen3_5), output projection.
+// Not yet: attention multipliers of granite/falcon_h1 (issue 4).
 #pragma once
 
 #include <optional>
@@ -30,6 +30,9 @@ struct AttentionSpec {
   NormWeight norm_kind = NormWeight::Scale;  // of the QK-norms
   int64_t window = 0;                        // sliding window; 0 = full causal
   std::optional<RopeParams> rope;            // none = NoPE
+  // qwen3_next / qwen3_5 gated attention: q_proj gives [query (d) | gate (d)] per head, and the
+  // attention output is multiplied by sigmoid(gate) before o_proj.
+  bool output_gate = false;
 };
 
 class Attention final : public Mixer {
