@@ -6,7 +6,9 @@
 // b = A g, V_b = A V_g A', A = [[1, -mean'], [0, I]].
 #include "stats/ols.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "core/error.h"
@@ -68,9 +70,9 @@ OlsResult ols_cluster(std::span<const std::string> names, std::span<const uint64
   const size_t k = names.size(), K = k + 1;
   const std::vector<size_t> blocks = make_blocks(cb);
   const size_t nb = blocks.size() - 1;
-  auto bad_row = [](size_t i) {
-    throw InputError("regression", "row " + std::to_string(i) + " has a non-finite value");
-  };
+  // The first row with a non-finite value, reported after the parallel loop (an exception
+  // cannot leave it).
+  uint64_t bad_row = UINT64_MAX;
 
   // Pass 1: counts and sums per block.
   std::vector<double> sums(nb * (K + 1), 0.0);  // [nb, 1 + k + 1]: n, sum x, sum y
@@ -86,16 +88,22 @@ OlsResult ols_cluster(std::span<const std::string> names, std::span<const uint64
         if (!row(i, x.data(), y)) continue;
         used = true;
         s[0] += 1;
+        bool finite = std::isfinite(y);
         for (size_t j = 0; j < k; ++j) {
-          if (!std::isfinite(x[j])) bad_row(i);
+          finite = finite && std::isfinite(x[j]);
           s[1 + j] += x[j];
         }
-        if (!std::isfinite(y)) bad_row(i);
+        if (!finite) {
+#pragma omp critical(lossgap_ols_bad_row)
+          bad_row = std::min<uint64_t>(bad_row, i);
+        }
         s[K] += y;
       }
       clusters_used[bb] += used ? 1 : 0;
     }
   }
+  if (bad_row != UINT64_MAX)
+    throw InputError("regression", "row " + std::to_string(bad_row) + " has a non-finite value");
   std::vector<double> tot(K + 1, 0.0);
   uint64_t n_clusters = 0;
   for (size_t b = 0; b < nb; ++b) {

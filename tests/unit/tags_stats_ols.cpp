@@ -121,6 +121,19 @@ TEST(Ols, AliasedColumnIsDroppedAndSkippedRowsIgnored) {
   }
 }
 
+TEST(Ols, NonFiniteRowIsAnInputError) {
+  std::vector<uint64_t> cb;
+  for (uint64_t i = 0; i <= 200000; i += 100) cb.push_back(i);  // several blocks, in parallel
+  const std::vector<std::string> names = {"x"};
+  EXPECT_THROW(ols_cluster(names, cb,
+                           [](size_t i, double* x, double& y) {
+                             x[0] = i == 123457 ? std::log(0.0) : static_cast<double>(i % 13);
+                             y = std::sin(static_cast<double>(i));
+                             return true;
+                           }),
+               InputError);
+}
+
 TEST(Ols, RejectsTooFewClusters) {
   const std::vector<uint64_t> cb = {0, 50};
   const std::vector<std::string> names = {"x"};
