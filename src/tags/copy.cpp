@@ -178,6 +178,12 @@ CopyTags tag_copy(const Records& r) {
   t.prev_dist.assign(N, 0);
   t.type_count.assign(N, 0);
   const auto D = static_cast<int64_t>(r.n_docs());
+  for (size_t d = 0; d < r.n_docs(); ++d)  // checked here: nothing may throw inside the parallel loop
+    for (size_t i = r.doc_begin[d]; i < r.doc_begin[d + 1]; ++i)
+      if (r.position[i] > i - r.doc_begin[d])
+        throw InputError("records", "document " + r.doc_id[d] + " token " + std::to_string(i - r.doc_begin[d]) +
+                                        ": position " + std::to_string(r.position[i]) +
+                                        " exceeds the tokens before it");
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t d = 0; d < D; ++d) {
     const size_t b = r.doc_begin[d], e = r.doc_begin[d + 1];

@@ -33,6 +33,7 @@ struct CopyTags {
 };
 
 // Tags every document of r (documents in parallel; the result does not depend on threads).
+// Throws InputError("records", ...) when a position exceeds the tokens before it.
 CopyTags tag_copy(const Records& r);
 
 // Tags one document's tokens: ids [n] and position [n] as in Records (position[i] <= i is
