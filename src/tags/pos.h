@@ -27,6 +27,7 @@ enum class PosClass : uint8_t {
 PosClass pos_class_of(std::string_view upos);
 const char* pos_class_name(PosClass c);  // "content", "function", "other"
 
+// Immutable once loaded: the const members may be called from several threads at once.
 class PosTagger {
  public:
   // Reads a model file written by save() (format: docs/pos-tagger.md). Throws InputError

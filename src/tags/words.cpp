@@ -180,14 +180,21 @@ class Splitter {
     }
   }
 
-  // End of an emoticon starting at i (i when there is none).
+  // End of an emoticon starting at i (i when there is none). It must follow whitespace or a
+  // letter and be followed by whitespace, the end, or . , ! ? — so code such as "i<3)",
+  // "i<3;)" or ":(c)" is left alone.
   size_t emoticon(size_t i, size_t b) const {
+    if (i > 0 && cs_[i - 1].cls != Cls::Space && !cs_[i - 1].letter) return i;
     for (std::string_view e : kEmoticons) {
       size_t n = e.size();  // emoticons are ASCII: one char per byte
       if (i + n > b) continue;
       bool match = true;
-      for (size_t k = 0; k < n && match; ++k) match = cs_[i + k].cp == static_cast<unsigned char>(e[k]);
-      if (match && (i + n == b || cs_[i + n].cls != Cls::Alnum)) return i + n;
+      for (size_t k = 0; k < n && match; ++k) {
+        match = cs_[i + k].cp == static_cast<unsigned char>(e[k]);
+      }
+      if (!match) continue;
+      uint32_t next = cp(i + n, b);
+      if (i + n == b || next == '.' || next == ',' || next == '!' || next == '?') return i + n;
     }
     return i;
   }
@@ -201,8 +208,8 @@ class Splitter {
       end = b;
     } else {
       size_t k = i;
-      while (k < b && k < i + 64 && (cs_[k].cls == Cls::Alnum || cp(k, b) == '+' || cp(k, b) == '-' ||
-                       cp(k, b) == '.')) {
+      while (k < b && k < i + 64 &&
+             (cs_[k].cls == Cls::Alnum || cp(k, b) == '+' || cp(k, b) == '-' || cp(k, b) == '.')) {
         ++k;
       }
       if (k + 3 < b && cp(k, b) == ':' && cp(k + 1, b) == '/' && cp(k + 2, b) == '/') {
@@ -210,7 +217,8 @@ class Splitter {
       } else if (cp(k, b) == '@' && k > i) {
         size_t d = k + 1;
         bool dot = false;
-        while (d < b && d < k + 256 && (cs_[d].cls == Cls::Alnum || cp(d, b) == '-' || cp(d, b) == '.')) {
+        while (d < b && d < k + 256 &&
+               (cs_[d].cls == Cls::Alnum || cp(d, b) == '-' || cp(d, b) == '.')) {
           dot = dot || (cp(d, b) == '.' && d > k + 1);
           ++d;
         }

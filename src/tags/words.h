@@ -31,7 +31,8 @@ struct WordSpan {
 //     letter-period abbreviations (U.S., e.g.) and a list of abbreviations with a period (Mr.);
 //   - contractions split as in UD: n't 's 're 've 'll 'd 'm (also with U+2019), and
 //     cannot -> can not, gonna -> gon na, wanna -> wan na, gotta -> got ta, dont -> do nt;
-//   - emoticons (":)", ":-D", "<3", ...) are one word;
+//   - emoticons (":)", ":-D", "<3", ...) after whitespace or a letter, and followed by
+//     whitespace, the end or . , ! ?, are one word;
 //   - punctuation and symbols: a run of one repeated character is one word ("...", "--"),
 //     anything else is one word per character; bytes of invalid UTF-8 are one word each.
 // Texts of 4 GiB or more are not supported (spans are 32-bit): throws InputError.

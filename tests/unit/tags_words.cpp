@@ -54,6 +54,9 @@ TEST(TagsWords, WebTextConventions) {
             (V{"I", "do", "nt", "know", ":)", "see", "Space.com", "or", "notes.doc", ".", "ok", ":D"}));
   EXPECT_EQ(words_of("x:Dict"), (V{"x", ":", "Dict"}));
   EXPECT_EQ(words_of("so :-( and <3"), (V{"so", ":-(", "and", "<3"}));
+  // Not in code: an emoticon must be followed by whitespace, the end or . , ! ?
+  EXPECT_EQ(words_of("for(i<3;) x:(c)"),
+            (V{"for", "(", "i", "<", "3", ";", ")", "x", ":", "(", "c", ")"}));
 }
 
 TEST(TagsWords, UrlsAndEmails) {
