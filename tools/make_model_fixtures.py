@@ -72,7 +72,6 @@ EOS, BOS, PAD = "<|endoftext|>", "<|begin_of_text|>", "<|pad|>"
 # (rope_parameters). `vocab_pad`: rows added to lm_head/embeddings beyond the tokenizer's size.
 # `dtype`: storage dtype of the safetensors. `shard`: max_shard_size for a sharded save, or None.
 # `tokenizer`: the write_tokenizer variant.
-# Hybrid families (issue 4) add rows here; init_weights may need their parameter names.
 CASES = [
     dict(
         name="llama_gqa_llama3",
@@ -180,7 +179,84 @@ CASES = [
             rope_theta=500000.0, rope_scaling=dict(rope_type="linear", factor=2.0),
         ),
     ),
+    # Gated DeltaNet families (issue 4; docs/recurrent.md). Texts are longer than the chunk of 64
+    # tokens, so transformers' chunked rule and lossgap's chunked form both cross chunk borders.
+    dict(
+        name="olmo_hybrid_nope_gqa",
+        model_type="olmo_hybrid",
+        exercises="GDN with more value heads than key heads (1 k / 2 v heads), dk 16 != dv 24; "
+        "linear_allow_neg_eigval (beta = 2 sigmoid); NoPE via rope_parameters.rope_theta null "
+        "(the demo and released form); default layer_types (3 GDN : 1 attention, post-norm "
+        "attention, pre-norm GDN); attention GQA 4/2; released conv layout q/k/v_conv1d; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            rope_parameters=dict(rope_type="default", rope_theta=None),
+            linear_num_key_heads=1, linear_num_value_heads=2, linear_key_head_dim=16,
+            linear_value_head_dim=24, linear_conv_kernel_dim=4, linear_allow_neg_eigval=True,
+        ),
+    ),
+    dict(
+        name="olmo_hybrid_rope",
+        model_type="olmo_hybrid",
+        exercises="olmo_hybrid with RoPE (rope_theta 10000) on its attention layers only; null "
+        "linear_* sizes (defaults: Hk = Hv = heads, dk = int(0.75 hidden / Hk), dv = 2 dk); "
+        "linear_allow_neg_eigval false; explicit layer_types [GDN, attn, GDN, attn]; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=4, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            rope_parameters=dict(rope_type="default", rope_theta=10000.0),
+            layer_types=["linear_attention", "full_attention", "linear_attention",
+                         "full_attention"],
+            linear_conv_kernel_dim=4, linear_allow_neg_eigval=False,
+        ),
+    ),
+    dict(
+        name="qwen3_next_moe",
+        model_type="qwen3_next",
+        exercises="Qwen3-Next: GDN with grouped in_proj_qkvz/in_proj_ba (2 k / 4 v heads); MoE "
+        "with 4 experts, top-2, renormalised, shared expert with sigmoid gate; layer 1 dense via "
+        "mlp_only_layers; gated attention (q_proj [query | gate] per head), (1 + w) norms and "
+        "per-head q/k norms; partial RoPE 0.25 of head_dim 32; GQA 4/2; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=32, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            rope_theta=10000.0, partial_rotary_factor=0.25,
+            linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=16,
+            linear_value_head_dim=16, linear_conv_kernel_dim=4,
+            num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+            shared_expert_intermediate_size=48, norm_topk_prob=True, decoder_sparse_step=1,
+            mlp_only_layers=[1],
+        ),
+    ),
+    dict(
+        name="qwen3_5_text_dense",
+        model_type="qwen3_5_text",
+        exercises="Qwen3.5 text decoder: GDN with contiguous in_proj_qkv / in_proj_z / in_proj_b / "
+        "in_proj_a (2 k / 4 v heads, dk 8, dv 16); dense SwiGLU; gated attention, (1 + w) norms; "
+        "interleaved M-RoPE keys (equal to partial RoPE for text); MQA (1 kv head); F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=1, head_dim=32, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
+            rope_parameters=dict(rope_type="default", rope_theta=10000.0,
+                                 partial_rotary_factor=0.25, mrope_section=[2, 1, 1],
+                                 mrope_interleaved=True),
+            linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8,
+            linear_value_head_dim=16, linear_conv_kernel_dim=4,
+        ),
+    ),
 ]
+
+# Families whose RMSNorm weights are zero-centred offsets (the norm multiplies by 1 + w).
+ONE_PLUS_NORM = {"qwen3_next", "qwen3_5_text"}
 
 DTYPES = {"float32": (torch.float32, "F32"), "bfloat16": (torch.bfloat16, "BF16"),
           "float16": (torch.float16, "F16")}
@@ -261,6 +337,10 @@ def init_weights(model, gen, tied):
         for name, p in model.named_parameters():
             if name.endswith(".bias"):
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+            elif name.endswith(".A_log"):  # decay rates exp(A_log) in [0.14, 4.5]
+                p.copy_(-2.0 + 3.5 * torch.rand(p.shape, generator=gen))
+            elif name.endswith(".dt_bias"):  # with A_log: per-token decays from ~0.002 to ~0.999
+                p.copy_(-3.0 + 4.0 * torch.rand(p.shape, generator=gen))
             elif p.ndim == 1:
                 p.copy_(0.8 + 0.4 * torch.rand(p.shape, generator=gen))
             elif "embed_tokens" in name:
@@ -268,6 +348,8 @@ def init_weights(model, gen, tied):
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
             elif p.ndim == 2:
                 p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[1]))
+            elif p.ndim == 3:  # conv kernels [C, 1, K], fused experts [E, out, in]
+                p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[-1]))
             else:
                 raise RuntimeError(f"init_weights: no rule for {name} {tuple(p.shape)}")
 
@@ -304,7 +386,11 @@ def calibrate_final_norm(model, id_lists):
             hi = mid
     scale = float(f"{math.exp(0.5 * (lo + hi)):.2g}")
     with torch.no_grad():
-        final_norm(model).weight.mul_(scale)
+        w = final_norm(model).weight
+        if model.config.model_type in ONE_PLUS_NORM:  # (1 + w) -> scale (1 + w)
+            w.copy_(scale * (1.0 + w) - 1.0)
+        else:
+            w.mul_(scale)
     return scale
 
 
@@ -315,6 +401,8 @@ class LayerProbe:
         self.seen = {}
         self.handles = []
         for il, layer in enumerate(model.model.layers):
+            if not hasattr(layer, "self_attn"):  # Gated DeltaNet layers have no attention
+                continue
             self.handles.append(layer.self_attn.register_forward_pre_hook(
                 self._hook(il), with_kwargs=True))
 
@@ -386,6 +474,52 @@ def score(model, ids):
     return [f32(x) for x in lp], [f32(x) for x in ent]
 
 
+def released_layout(case_dir, model):
+    """Rewrite model.safetensors in the layout released checkpoints use, where transformers
+    5.17's save_pretrained writes another (docs/demo-models.md): olmo_hybrid's fused conv1d is
+    saved split into three equal parts and its GDN norms renamed, so the state dict is written
+    with q/k/v_conv1d split [Hk dk | Hk dk | Hv dv]; fused MoE experts (gate_up_proj
+    [E, 2I, H] gate first, down_proj [E, H, I]) are written one tensor per expert. The reload
+    check in make_case then proves transformers reads the rewritten file exactly."""
+    from safetensors.torch import load_file, save_file
+    path = case_dir / "model.safetensors"
+    c = model.config
+    if c.model_type == "olmo_hybrid":
+        kd = c.linear_num_key_heads * c.linear_key_head_dim
+        vd = c.linear_num_value_heads * c.linear_value_head_dim
+        tensors = {}
+        for k, v in model.state_dict().items():
+            v = v.detach().to("cpu").contiguous()
+            if k.endswith(".linear_attn.conv1d.weight"):
+                stem = k[: -len("conv1d.weight")]
+                q, kk, vv = torch.split(v, [kd, kd, vd], dim=0)
+                for part, t in (("q", q), ("k", kk), ("v", vv)):
+                    tensors[stem + part + "_conv1d.weight"] = t.contiguous()
+            else:
+                tensors[k] = v
+    elif c.model_type == "qwen3_next":
+        tensors = load_file(str(path))
+        if not any(".experts.gate_up_proj" in k for k in tensors):
+            return
+        out = {}
+        for k, v in tensors.items():
+            if k.endswith(".experts.gate_up_proj"):
+                stem, inter = k[: -len("gate_up_proj")], v.shape[1] // 2
+                for e in range(v.shape[0]):
+                    out[f"{stem}{e}.gate_proj.weight"] = v[e, :inter].contiguous()
+                    out[f"{stem}{e}.up_proj.weight"] = v[e, inter:].contiguous()
+            elif k.endswith(".experts.down_proj"):
+                stem = k[: -len("down_proj")]
+                for e in range(v.shape[0]):
+                    out[f"{stem}{e}.down_proj.weight"] = v[e].contiguous()
+            else:
+                out[k] = v
+        tensors = out
+    else:
+        return
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
 def legacy_config(case_dir, case):
     """Rewrite the saved config.json with rope_theta/rope_scaling instead of rope_parameters."""
     path = case_dir / "config.json"
@@ -439,6 +573,7 @@ def make_case(index, case, tok, texts, out_dir):
     model = model.to(torch_dtype)
     save_kwargs = {} if case["shard"] is None else {"max_shard_size": case["shard"]}
     model.save_pretrained(case_dir, **save_kwargs)
+    released_layout(case_dir, model)
     if case["config_form"] == "legacy":
         legacy_config(case_dir, case)
     del model
@@ -492,6 +627,9 @@ def make_case(index, case, tok, texts, out_dir):
             problem(name, f"reloaded model differs from the in-memory cast model by {diff:.3g}")
         text_layers = []
         for il in range(ref.config.num_hidden_layers):
+            if il not in probe.seen:  # a Gated DeltaNet layer
+                text_layers.append({"layer_type": ref.config.layer_types[il]})
+                continue
             cos, mask = probe.seen[il]
             entry = {"layer_type": (getattr(ref.config, "layer_types", None) or
                                     ["full_attention"] * ref.config.num_hidden_layers)[il]}
