@@ -11,16 +11,20 @@ namespace lossgap {
 namespace {
 
 const std::vector<ArchModule>& modules() {
-  static const std::vector<ArchModule> m = {
-      llama_module(),
-      qwen3_module(),
-      olmo2_module(),
-      olmo3_module(),
-      olmo_hybrid_module(),
-      qwen3_next_module(),
-      qwen3_5_module(),
-      qwen3_5_text_module(),
-  };
+  static const std::vector<ArchModule> m = [] {
+    std::vector<ArchModule> v = {
+        llama_module(),
+        qwen3_module(),
+        olmo2_module(),
+        olmo3_module(),
+        olmo_hybrid_module(),
+        qwen3_next_module(),
+        qwen3_5_module(),
+        qwen3_5_text_module(),
+    };
+    for (ArchModule& a : mamba_modules()) v.push_back(std::move(a));
+    return v;
+  }();
   return m;
 }
 

@@ -82,6 +82,7 @@ void Attention::forward(ForwardContext& ctx, const Buf& x, Buf& out) const {
   }
   be.linear(x, k_, k_bias_ ? &*k_bias_ : nullptr, k);
   be.linear(x, v_, v_bias_ ? &*v_bias_ : nullptr, v);
+  if (s_.key_multiplier != 1) be.scale(k, static_cast<float>(s_.key_multiplier));
   if (q_norm_) {
     (*q_norm_)(be, q, q);
     (*k_norm_)(be, k, k);
@@ -92,7 +93,8 @@ void Attention::forward(ForwardContext& ctx, const Buf& x, Buf& out) const {
     be.rope(k, Hkv, d, r.cos, r.sin);
   }
   // HF: head_dim ** -0.5 in Python (double), applied to the fp32 scores.
-  const AttnShape shape{Hq, Hkv, d, static_cast<float>(std::pow(static_cast<double>(d), -0.5)),
+  const double scale = s_.scale != 0 ? s_.scale : std::pow(static_cast<double>(d), -0.5);
+  const AttnShape shape{Hq, Hkv, d, static_cast<float>(scale),
                         s_.window};
   Buf a = be.alloc(T, Hq * d);  // [T, Hq * d] heads concatenated
   be.attention(q, k, v, shape, a);

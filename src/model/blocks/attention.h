@@ -33,6 +33,8 @@ struct AttentionSpec {
   // qwen3_next / qwen3_5 gated attention: q_proj gives [query (d) | gate (d)] per head, and the
   // attention output is multiplied by sigmoid(gate) before o_proj.
   bool output_gate = false;
+  double scale = 0;           // logits scale; 0 = head_dim^-1/2 (granite: attention_multiplier)
+  double key_multiplier = 1;  // falcon_h1: k_proj output times key_multiplier, before RoPE
 };
 
 class Attention final : public Mixer {

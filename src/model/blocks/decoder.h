@@ -16,6 +16,11 @@ struct Decoder {
   std::vector<DecoderLayer> layers;
   RmsNorm final_norm;   // [H]
   Weight lm_head;       // [V, H] (the embedding when tied)
+  // falcon_h1 / granitemoehybrid: embeddings times embedding_multiplier; logits times
+  // logits_multiplier (falcon_h1's lm_head_multiplier, granite's 1 / logits_scaling), applied to
+  // the final-normed states (the head is linear).
+  float embedding_multiplier = 1;
+  float logits_multiplier = 1;
 
   // Model::score's contract: records for targets ids[first_target..n), each predicted from the
   // logits at the previous position. Ids must be in [0, V) and 1 <= first_target <= n (checked

@@ -29,13 +29,36 @@ void DecoderLayer::forward(ForwardContext& ctx, Buf& h) const {
   Backend& be = ctx.backend();
   const int64_t T = h.rows(), H = h.cols();
   Buf branch = be.alloc(T, H);  // [T, H] a residual branch's output
-  if (residual == ResidualTemplate::PreNorm) {
+  if (residual == ResidualTemplate::SingleMixer) {
     Buf normed = be.alloc(T, H);  // [T, H]
     mixer_norm(be, h, normed);
     mixer->forward(ctx, normed, branch);
     be.add(branch, h);
+  } else if (residual == ResidualTemplate::ParallelHybrid) {
+    Buf normed = be.alloc(T, H);  // [T, H]
+    Buf branch2 = be.alloc(T, H);  // [T, H] the attention branch
+    mixer_norm(be, h, normed);
+    mixer->forward(ctx, normed, branch);
+    if (mixer_scale != 1) be.scale(branch, mixer_scale);
+    if (mixer2_in_scale != 1) be.scale(normed, mixer2_in_scale);
+    mixer2->forward(ctx, normed, branch2);
+    if (mixer2_scale != 1) be.scale(branch2, mixer2_scale);
+    be.add(branch2, branch);
+    be.add(branch, h);
     ffn_norm(be, h, normed);
     ffn->forward(ctx, normed, branch);
+    be.add(branch, h);
+  } else if (residual == ResidualTemplate::PreNorm ||
+             residual == ResidualTemplate::ScaledResidual) {
+    const bool scaled = residual == ResidualTemplate::ScaledResidual && mixer_scale != 1;
+    Buf normed = be.alloc(T, H);  // [T, H]
+    mixer_norm(be, h, normed);
+    mixer->forward(ctx, normed, branch);
+    if (scaled) be.scale(branch, mixer_scale);
+    be.add(branch, h);
+    ffn_norm(be, h, normed);
+    ffn->forward(ctx, normed, branch);
+    if (scaled) be.scale(branch, mixer_scale);
     be.add(branch, h);
   } else {
     mixer->forward(ctx, h, branch);

@@ -57,7 +57,11 @@ class FeedForward {
 
 // Residual templates: PreNorm (P): h += mixer(norm1(h)); h += ffn(norm2(h)).
 // PostNorm (Olmo's O): h += norm1(mixer(h)); h += norm2(ffn(h)) — no input norm.
-enum class ResidualTemplate { PreNorm, PostNorm };
+// SingleMixer (S: mamba, mamba2, nemotron_h): h += mixer(norm1(h)) — no feed-forward part.
+// ParallelHybrid (F: falcon_h1): n = norm1(h); h += mixer(n) * mixer_scale +
+//   mixer2(n * mixer2_in_scale) * mixer2_scale; h += ffn(norm2(h)).
+// ScaledResidual (G: granitemoehybrid): as PreNorm with both branches times mixer_scale.
+enum class ResidualTemplate { PreNorm, PostNorm, SingleMixer, ParallelHybrid, ScaledResidual };
 
 struct DecoderLayer {
   std::string kind;  // the layer_types entry, e.g. "sliding_attention"
@@ -65,7 +69,11 @@ struct DecoderLayer {
   RmsNorm mixer_norm;  // P: input_layernorm; O: post_attention_layernorm
   RmsNorm ffn_norm;    // P: post_attention_layernorm; O: post_feedforward_layernorm
   std::unique_ptr<Mixer> mixer;
-  std::unique_ptr<FeedForward> ffn;
+  std::unique_ptr<FeedForward> ffn;  // null for SingleMixer
+  std::unique_ptr<Mixer> mixer2;     // ParallelHybrid: the attention beside the Mamba mixer
+  float mixer_scale = 1;             // F: ssm_out_multiplier; G: residual_multiplier
+  float mixer2_in_scale = 1;         // F: attention_in_multiplier
+  float mixer2_scale = 1;            // F: attention_out_multiplier
 
   // h[T, H] += the layer's two residual branches, in place.
   void forward(ForwardContext& ctx, Buf& h) const;
