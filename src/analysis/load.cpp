@@ -23,7 +23,9 @@ struct TokenStream {
   std::vector<uint64_t> begin;  // [D + 1]
   std::vector<int32_t> id;      // [N]
   std::vector<uint32_t> b, e;   // [N] byte spans
-  bool operator==(const TokenStream&) const = default;
+  // Same tokens: the same spans in every document (ids may be numbered differently, e.g. an
+  // import that interned token texts).
+  bool same_spans(const TokenStream& o) const { return begin == o.begin && b == o.b && e == o.e; }
 };
 
 TokenStream read_tokens(sql::Db& db, int64_t tokenizer_id, const std::vector<int64_t>& doc_index, size_t D,
@@ -170,6 +172,9 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
     }
   }
   const size_t D = rec.n_docs();
+  if (D == 0)
+    throw InputError(where, "no document was scored by every selected model (" + std::to_string(out.documents_in_store) +
+                                " documents in the store)");
   if (rec.doc_begin.empty()) rec.doc_begin.push_back(0);
   if (rec.text_begin.empty()) rec.text_begin.push_back(0);
   for (const StoredRun& r : out.runs) rec.model.push_back(r.model.name);
@@ -183,13 +188,13 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
   for (int64_t t : tokenizers) streams.emplace(t, read_tokens(db, t, doc_index, D, where));
   const TokenStream& bs = streams.at(base.tokenizer_id);
   bool identical = true;
-  for (int64_t t : tokenizers) identical = identical && streams.at(t) == bs;
+  for (int64_t t : tokenizers) identical = identical && streams.at(t).same_spans(bs);
   if (tokenizers.size() == 1) {
     out.level = PairLevel::Token;
     out.level_note = M == 1 ? "one model" : "every model uses one tokenizer";
   } else if (identical) {
     out.level = PairLevel::Token;
-    out.level_note = "the tokenizers differ by hash but give identical tokens and spans on every document";
+    out.level_note = "the runs' tokenizers differ by hash but give identical token spans on every document";
   } else {
     out.level = PairLevel::Word;
     out.level_note = "the models' tokenizers differ: each token's NLL is charged to the word holding its first byte";

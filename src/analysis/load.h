@@ -1,6 +1,6 @@
 // Reading a run store into the columnar Records the taggers and statistics use, for a chosen
 // set of models (the first is the baseline A). Models whose runs share one token stream (same
-// tokenizer, or identical token ids and spans in every document) are paired token by token;
+// tokenizer, or identical token spans in every document) are paired token by token;
 // otherwise every model's tokens are moved onto words of the text and the records are words
 // (docs/compare.md "Pairing levels"). Not the analysis itself (analysis.h) and not writing.
 #pragma once
@@ -44,7 +44,7 @@ struct LoadedRun {
 };
 
 // Reads `store`. Throws InputError naming the store when it is not a run store, holds no run,
-// names an unknown model (listing the known ones), has fewer than one model selected, or is
+// names an unknown model (listing the known ones), has no document scored by every model, or is
 // inconsistent (a score at a position past the document's tokens).
 LoadedRun load_run(const std::filesystem::path& store, const LoadOptions& opt);
 
