@@ -21,6 +21,14 @@ void add_inspect_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 // `lossgap train-tagger --ud DIR --out FILE ...` (cmd_train_tagger.cpp, the POS tagger's owner).
 void add_train_tagger_command(CLI::App& app);
+// `lossgap probe --model A_DIR [--model B_DIR ...] --out RUN.sqlite ...` (cmd_probe.cpp).
+void add_probe_command(CLI::App& app);
+// `lossgap compare --model A_DIR --model B_DIR ... --input CORPUS --out RUN.sqlite` (cmd_compare.cpp).
+void add_compare_command(CLI::App& app);
+// `lossgap report RUN.sqlite [--json F] [--csv DIR] [--baseline NAME] [--where EXPR]` (cmd_report.cpp).
+void add_report_command(CLI::App& app);
+// `lossgap import RECORDS.jsonl --input CORPUS --out RUN.sqlite --name NAME` (cmd_import.cpp).
+void add_import_command(CLI::App& app);
 
 // Thrown by a command that stopped on SIGINT after saving its work; main exits with 130.
 struct Interrupted {};

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   lossgap::cli::add_inspect_command(app);
   lossgap::cli::add_tokenize_command(app);
   lossgap::cli::add_train_tagger_command(app);
+  lossgap::cli::add_compare_command(app);
+  lossgap::cli::add_report_command(app);
+  lossgap::cli::add_import_command(app);
+  lossgap::cli::add_probe_command(app);
   try {
     app.parse(argc, argv);
     return 0;

@@ -1,0 +1,69 @@
+// The probe tables of a run store: one probe run per `lossgap probe` invocation, its models,
+// every instance with its continuations, every score, and the per-cell summary. They live in
+// the same SQLite file as the corpus runs (store/store.h), created on first use (schema:
+// docs/store.md "Probe tables"). Not the generation or the statistics.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probes/evaluate.h"
+#include "probes/generate.h"
+#include "probes/summary.h"
+
+namespace lossgap::probes {
+
+// What a probe run records about itself: everything that changes a number.
+struct ProbeRunHeader {
+  std::string tool_version;
+  std::string git_commit;
+  uint64_t seed = 0;
+  int64_t n = 0;                      // instances per cell requested
+  std::vector<std::string> tasks;
+  std::vector<int64_t> distances;
+  int64_t context = 0;                // tokens per window, BOS included (the smallest of the models')
+  std::string bos_policy;
+  std::string distance_unit;          // "tokens of <first model>"
+  uint32_t resamples = 0;
+  double level = 0;
+};
+
+struct ProbeModelRecord {
+  std::string name;
+  std::string dir;
+  std::string model_type;
+  std::string config_sha256;
+  std::string tokenizer_sha256;
+  std::string weights_sha256;
+  std::optional<int64_t> bos_id;
+};
+
+class ProbeStore {
+ public:
+  // Opens (creating when missing) the run store at `path` as store/store.h does, then creates
+  // the probe tables if absent. Throws InputError naming the file if it is not a lossgap store.
+  static ProbeStore open(const std::filesystem::path& path);
+  ~ProbeStore();
+  ProbeStore(ProbeStore&&) noexcept;
+  ProbeStore& operator=(ProbeStore&&) noexcept;
+
+  // Starts a probe run; returns its id.
+  int64_t start_run(const ProbeRunHeader& header, const std::vector<ProbeModelRecord>& models);
+  // Writes one cell in one transaction: its instances, each model's scores ([model][instance],
+  // aligned with instances) and the summary.
+  void add_cell(int64_t run_id, const std::vector<ProbeInstance>& instances,
+                const std::vector<std::vector<InstanceScore>>& scores, const CellSummary& summary);
+  // Marks the run complete.
+  void finish_run(int64_t run_id);
+
+ private:
+  struct Impl;
+  explicit ProbeStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lossgap::probes
