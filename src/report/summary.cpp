@@ -24,7 +24,7 @@ std::string val(double v, int prec = 3) { return std::isfinite(v) ? fmt("%.*f", 
 std::string signed_val(double v) { return std::isfinite(v) ? fmt("%+.4f", v) : "-"; }
 std::string ci(const Interval& i) {
   if (!std::isfinite(i.lo) || !std::isfinite(i.hi)) return "-";
-  return fmt("[%+.4f, %+.4f]", i.lo, i.hi);
+  return fmt("[%+.3f, %+.3f]", i.lo, i.hi);
 }
 
 // Cuts a name to `w` display columns (counting UTF-8 code points), marking the cut with '~'.
@@ -78,42 +78,33 @@ std::string render_summary(const AnalysisResult& r) {
              s.model.model_type.c_str(), count(static_cast<uint64_t>(s.model.n_parameters)).c_str(),
              s.model.dtype.c_str(), s.model.weights_sha256.c_str());
   }
-  o += fmt("  policy: context %lld, stride %lld, bos %s%s; corpus %s (%s, sha256 %.12s)\n",
-           static_cast<long long>(p.context), static_cast<long long>(p.stride), bos_policy_name(p.bos),
-           p.bos_id ? (" (id " + std::to_string(*p.bos_id) + ")").c_str() : "", base.header.corpus_path.c_str(),
-           base.header.corpus_kind.c_str(), base.header.corpus_sha256.c_str());
-  o += fmt("  level: %s (%s)\n", unit, r.level_note.c_str());
+  o += fmt("  policy: context %lld, stride %lld, bos %s%s\n", static_cast<long long>(p.context),
+           static_cast<long long>(p.stride), bos_policy_name(p.bos),
+           p.bos_id ? (" (id " + std::to_string(*p.bos_id) + ")").c_str() : "");
+  o += fmt("  corpus: %s (%s, sha256 %.12s)\n", base.header.corpus_path.c_str(), base.header.corpus_kind.c_str(),
+           base.header.corpus_sha256.c_str());
+  o += fmt("  level: %s\n    (%s)\n", unit, r.level_note.c_str());
   o += fmt("  %s documents (%s excluded: not scored by every model), %s %ss, %s targets, %s bytes\n",
            count(r.documents).c_str(), count(r.documents_excluded).c_str(), count(r.units).c_str(), unit,
            count(r.targets).c_str(), count(r.bytes).c_str());
-  o += fmt("  filter: %s; CIs: %u-resample document bootstrap, seed %llu; POS: %s\n",
+  o += fmt("  filter: %s\n  CIs: %u-resample document bootstrap, seed %llu; POS: %s\n",
            r.where.empty() ? "none" : r.where.c_str(), r.bootstrap.resamples,
            static_cast<unsigned long long>(r.bootstrap.seed), r.pos_tagged ? "tagged" : "off");
   for (const std::string& w : r.warnings) o += "  warning: " + w + "\n";
 
-  // Filtered losses, one line per model.
-  std::vector<std::string> filters;
-  for (const LossRow& l : r.losses)
-    if (std::find(filters.begin(), filters.end(), l.filter) == filters.end()) filters.push_back(l.filter);
-  o += fmt("\nFiltered losses: mean NLL (nats per %s) [95%% CI], bits per byte\n", unit);
-  o += fmt("  %-20s", "model");
-  for (const std::string& f : filters) o += " " + fit(f, 25);
-  o += "\n";
-  for (const StoredRun& s : r.models) {
-    o += "  " + fit(s.model.name, 20);
-    for (const std::string& f : filters)
-      for (const LossRow& l : r.losses)
-        if (l.model == s.model.name && l.filter == f) {
-          const std::string cell = val(l.mean_nll) + " [" + val(l.ci.lo) + "," + val(l.ci.hi) + "] " + val(l.bpb, 2);
-          o += " " + fit(cell, 25);
-        }
-    o += "\n";
+  // Filtered losses, one line per model and filter.
+  o += fmt("\nFiltered losses: mean NLL in nats per %s, 95%% CI, bits per byte\n", unit);
+  o += fmt("  %-28s %-18s %10s %8s %-18s %6s\n", "model", "filter", unit, "NLL", "95% CI", "bpb");
+  for (const LossRow& l : r.losses) {
+    const std::string c = std::isfinite(l.ci.lo) ? fmt("[%.3f, %.3f]", l.ci.lo, l.ci.hi) : "-";
+    o += "  " + fit(l.model, 28) + " " + fit(l.filter, 18) +
+         fmt(" %10s %8s %-18s %6s\n", count(l.tokens).c_str(), val(l.mean_nll).c_str(), c.c_str(), val(l.bpb).c_str());
   }
 
   for (const PairResult& pr : r.pairs) {
-    o += fmt("\n%s (A) vs %s (B): Δ = NLL_A - NLL_B in nats per %s; Δ > 0 and win%% > 50: B better\n",
+    o += fmt("\nA = %s vs B = %s\n  Δ = NLL_A - NLL_B in nats per %s; Δ > 0 and win%% > 50 mean B predicts better\n",
              pr.model_a.c_str(), pr.model_b.c_str(), unit);
-    o += fmt("  %-22s %10s %6s %7s %7s %8s %-20s %5s %6s\n", "category", unit, "docs", "NLL A", "NLL B", "Δ",
+    o += fmt("  %-22s %10s %6s %7s %7s %9s %-18s %5s %6s\n", "category", unit, "docs", "NLL A", "NLL B", "Δ",
              "95% CI", "win%", "share");
     std::vector<size_t> idx;
     for (size_t k = 0; k < pr.categories.size(); ++k)
@@ -126,7 +117,7 @@ std::string render_summary(const AnalysisResult& r) {
     for (size_t k : idx) {
       const CategoryRow& c = pr.categories[k];
       o += "  " + fit(c.name, 22) +
-           fmt(" %10s %6s %7s %7s %8s %-20s %5s %6s\n", count(c.tokens).c_str(), count(c.documents).c_str(),
+           fmt(" %10s %6s %7s %7s %8s %-18s %5s %6s\n", count(c.tokens).c_str(), count(c.documents).c_str(),
                val(c.nll_a).c_str(), val(c.nll_b).c_str(), signed_val(c.delta).c_str(), ci(c.delta_ci).c_str(),
                val(100 * c.win_rate, 1).c_str(), val(100 * c.share, 1).c_str());
     }

@@ -1,0 +1,40 @@
+// `lossgap report RUN.sqlite`: recomputes the comparison from a run store (every model, or
+// --model ones, against --baseline) and writes the terminal summary, --json and --csv.
+// Not scoring (`compare` scores first, then does the same).
+#include <memory>
+
+#include "cli/analysis_cli.h"
+#include "cli/commands.h"
+
+namespace lossgap::cli {
+
+namespace {
+
+struct ReportOptions {
+  std::string store;
+  std::vector<std::string> models;
+  std::string baseline;
+  AnalysisCliOptions analysis;
+};
+
+}  // namespace
+
+void add_report_command(CLI::App& app) {
+  auto o = std::make_shared<ReportOptions>();
+  CLI::App* cmd = app.add_subcommand("report", "Compare the models of a run store: summary table, JSON, CSV.");
+  cmd->add_option("RUN", o->store, "Run store written by 'lossgap score', 'compare' or 'import'")->required();
+  cmd->add_option("--model", o->models,
+                  "Models to compare, by name, in order (repeatable; default: every model of the store)");
+  cmd->add_option("--baseline", o->baseline,
+                  "The baseline A (default: the first model); every other model is compared against it");
+  add_analysis_options(cmd, o->analysis);
+  cmd->callback([o] {
+    check_analysis_options(o->analysis);
+    LoadOptions load;
+    load.models = o->models;
+    load.baseline = o->baseline;
+    analyse_and_report(o->store, load, o->analysis);
+  });
+}
+
+}  // namespace lossgap::cli
