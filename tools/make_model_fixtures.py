@@ -341,6 +341,9 @@ def init_weights(model, gen, tied):
                 p.copy_(-2.0 + 3.5 * torch.rand(p.shape, generator=gen))
             elif name.endswith(".dt_bias"):  # with A_log: per-token decays from ~0.002 to ~0.999
                 p.copy_(-3.0 + 4.0 * torch.rand(p.shape, generator=gen))
+            elif (p.ndim == 1 and model.config.model_type in ONE_PLUS_NORM
+                  and ".linear_attn.norm." not in name):  # offsets: 1 + w in [0.8, 1.2]
+                p.copy_(-0.2 + 0.4 * torch.rand(p.shape, generator=gen))
             elif p.ndim == 1:
                 p.copy_(0.8 + 0.4 * torch.rand(p.shape, generator=gen))
             elif "embed_tokens" in name:
