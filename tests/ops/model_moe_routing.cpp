@@ -29,7 +29,9 @@ TEST(MoeRouting, TopKMatchesDoubleSoftmax) {
         ASSERT_EQ(r.expert_rows[e].size(), r.expert_weights[e].size());
         for (size_t i = 0; i < r.expert_rows[e].size(); ++i) {
           const int32_t t = r.expert_rows[e][i];
-          if (i > 0) EXPECT_LT(r.expert_rows[e][i - 1], t) << "rows ascending";
+          if (i > 0) {
+            EXPECT_LT(r.expert_rows[e][i - 1], t) << "rows ascending";
+          }
           ++seen[t];
           // Independent: probabilities in double, rank of e among the experts of token t.
           std::vector<double> p(E);
