@@ -33,13 +33,13 @@ RegexTagSpec parse_tag(const std::string& s, RegexTagSpec::Over over, const char
   return spec;
 }
 
-// The part-of-speech model: --pos-model, else $LOSSGAP_POS_MODEL, else models/pos/en_ud.pos next to
-// the executable or one or two levels above it (a build directory inside the checkout).
-std::optional<fs::path> find_pos_model(const AnalysisCliOptions& o) {
-  if (o.no_pos) return std::nullopt;
-  if (!o.pos_model.empty()) {
-    if (!fs::is_regular_file(o.pos_model)) throw InputError(o.pos_model, "the part-of-speech model file does not exist");
-    return fs::path(o.pos_model);
+}  // namespace
+
+std::optional<fs::path> find_pos_model(const std::string& pos_model, bool no_pos) {
+  if (no_pos) return std::nullopt;
+  if (!pos_model.empty()) {
+    if (!fs::is_regular_file(pos_model)) throw InputError(pos_model, "the part-of-speech model file does not exist");
+    return fs::path(pos_model);
   }
   if (const char* env = std::getenv("LOSSGAP_POS_MODEL"); env && *env) {
     if (!fs::is_regular_file(env))
@@ -60,8 +60,6 @@ std::optional<fs::path> find_pos_model(const AnalysisCliOptions& o) {
   throw InputError("--pos-model", "no part-of-speech model found (looked at " + tried +
                                       "); pass --pos-model FILE, set LOSSGAP_POS_MODEL, or pass --no-pos");
 }
-
-}  // namespace
 
 void add_analysis_options(CLI::App* cmd, AnalysisCliOptions& o) {
   cmd->add_option("--json", o.json, "Write the JSON summary (schema: docs/report-json.md) to this file");
@@ -88,7 +86,7 @@ void check_analysis_options(const AnalysisCliOptions& o) {
   for (const std::string& t : o.tags) parse_tag(t, RegexTagSpec::Over::Token, "--tag");
   for (const std::string& t : o.text_tags) parse_tag(t, RegexTagSpec::Over::Text, "--text-tag");
   if (o.resamples < 1) throw InputError("--resamples", "must be >= 1");
-  find_pos_model(o);
+  find_pos_model(o.pos_model, o.no_pos);
 }
 
 void analyse_and_report(const std::string& store, const LoadOptions& load, const AnalysisCliOptions& o) {
@@ -101,7 +99,7 @@ void analyse_and_report(const std::string& store, const LoadOptions& load, const
   for (const std::string& t : o.text_tags) ao.regex_tags.push_back(parse_tag(t, RegexTagSpec::Over::Text, "--text-tag"));
   ao.view_documents = o.view_documents;
   std::optional<PosTagger> tagger;
-  if (const auto p = find_pos_model(o)) tagger.emplace(PosTagger::load(*p));
+  if (const auto p = find_pos_model(o.pos_model, o.no_pos)) tagger.emplace(PosTagger::load(*p));
   ao.pos_tagger = tagger ? &*tagger : nullptr;
 
   LoadedRun run = load_run(store, load);

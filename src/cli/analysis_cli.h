@@ -3,6 +3,8 @@
 // and the one function both commands end with. Not the analysis (src/analysis/).
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,11 @@ void add_analysis_options(CLI::App* cmd, AnalysisCliOptions& o);
 // Checks the options that can be checked before any work (--where syntax, tag specs, the POS
 // model file). Throws InputError.
 void check_analysis_options(const AnalysisCliOptions& o);
+
+// The part-of-speech model: `pos_model` when given, else $LOSSGAP_POS_MODEL, else
+// models/pos/en_ud.pos next to the executable or up to two folders above it; nullopt with
+// no_pos. Throws InputError when none is found (naming where it looked) or a named file is missing.
+std::optional<std::filesystem::path> find_pos_model(const std::string& pos_model, bool no_pos);
 
 // Loads the store, analyses, prints the terminal summary on stdout and writes --json / --csv.
 void analyse_and_report(const std::string& store, const LoadOptions& load, const AnalysisCliOptions& o);

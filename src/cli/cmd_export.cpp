@@ -1,13 +1,17 @@
 // `lossgap export`: one row per scored token of a run store, as JSONL or CSV (columns doc,
 // model, pos, token_id, start, end, logprob, entropy, rank, top1_id, top1_logprob).
 // Floats are written with 9 significant digits, which round-trips the stored fp32 values.
-// Not an analysis: `lossgap report` (issue 5) reads the store for that.
+// With --tags, every tag of each token follows as more columns (analysis/token_tags.h).
+// Not an analysis: `lossgap report` reads the store for that.
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "analysis/token_tags.h"
+#include "cli/analysis_cli.h"
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "core/error.h"
@@ -22,6 +26,9 @@ struct ExportOptions {
   std::string format;
   std::string model;
   std::string out;
+  bool tags = false;
+  std::string pos_model;
+  bool no_pos = false;
 };
 
 // 9 significant digits (fp32 round trip); JSON has no inf/nan, so those become null there.
@@ -46,8 +53,20 @@ std::string csv_field(const std::string& s) {
 void run_export(const ExportOptions& o) {
   RunStore store = RunStore::open(o.store, false);
   const bool json = o.format == "jsonl";
+  std::optional<PosTagger> tagger;
+  if (o.tags)
+    if (const auto p = find_pos_model(o.pos_model, o.no_pos)) tagger.emplace(PosTagger::load(*p));
+  std::unique_ptr<TokenTagTable> table;  // tags of the model being written (rows come model by model)
+  std::string table_model;
+  std::vector<TokenTagTable::Cell> cells;
+  const std::vector<std::string> tag_columns = TokenTagTable::column_names(tagger.has_value());
   Output out(o.out);
-  if (!json) out.write("doc,model,pos,token_id,start,end,logprob,entropy,rank,top1_id,top1_logprob\n");
+  if (!json) {
+    std::string header = "doc,model,pos,token_id,start,end,logprob,entropy,rank,top1_id,top1_logprob";
+    if (o.tags)
+      for (const std::string& c : tag_columns) header += "," + c;
+    out.write(header + "\n");
+  }
   std::string line;
   const std::optional<std::string> model = o.model.empty() ? std::nullopt : std::optional<std::string>(o.model);
   store.for_each_score(model, [&](const ScoreRow& r) {
@@ -58,13 +77,27 @@ void run_export(const ExportOptions& o) {
       line += ",\"start\":" + std::to_string(r.start) + ",\"end\":" + std::to_string(r.end);
       line += ",\"logprob\":" + number(r.logprob, true) + ",\"entropy\":" + number(r.entropy, true);
       line += ",\"rank\":" + std::to_string(r.rank) + ",\"top1_id\":" + std::to_string(r.top1_id);
-      line += ",\"top1_logprob\":" + number(r.top1_logprob, true) + "}\n";
+      line += ",\"top1_logprob\":" + number(r.top1_logprob, true);
     } else {
       line += csv_field(r.doc) + "," + csv_field(r.model) + "," + std::to_string(r.pos) + "," +
               std::to_string(r.token_id) + "," + std::to_string(r.start) + "," + std::to_string(r.end) + "," +
               number(r.logprob, false) + "," + number(r.entropy, false) + "," + std::to_string(r.rank) + "," +
-              std::to_string(r.top1_id) + "," + number(r.top1_logprob, false) + "\n";
+              std::to_string(r.top1_id) + "," + number(r.top1_logprob, false);
     }
+    if (o.tags) {
+      if (!table || table_model != r.model) {
+        table = std::make_unique<TokenTagTable>(o.store, r.model, tagger ? &*tagger : nullptr);
+        table_model = r.model;
+      }
+      table->row(r.doc, r.pos, cells);
+      for (size_t k = 0; k < cells.size(); ++k) {
+        if (json)
+          line += ",\"" + tag_columns[k] + "\":" + (cells[k].text ? nlohmann::json(cells[k].value).dump() : cells[k].value);
+        else
+          line += "," + (cells[k].text ? csv_field(cells[k].value) : cells[k].value);
+      }
+    }
+    line += json ? "}\n" : "\n";
     out.write(line);
   });
   out.close();
@@ -79,6 +112,12 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--format", o->format, "jsonl or csv")->required()->check(CLI::IsMember({"jsonl", "csv"}));
   cmd->add_option("--model", o->model, "Only this model's rows (default: every model, in the order they were added)");
   cmd->add_option("--out", o->out, "Output file (default: standard output)");
+  cmd->add_flag("--tags", o->tags,
+                "Add every tag of each token as columns (copy_len, copy_dist, delim, form, domain, upos, xpos, ...; "
+                "docs/taggers.md)");
+  cmd->add_option("--pos-model", o->pos_model,
+                  "With --tags: part-of-speech model (default: $LOSSGAP_POS_MODEL, else models/pos/en_ud.pos)");
+  cmd->add_flag("--no-pos", o->no_pos, "With --tags: leave out the part-of-speech columns");
   cmd->footer(
       "Columns: doc, model, pos (index of the target among the document's tokens, BOS excluded), token_id, "
       "start, end (byte span in the document's text), logprob (natural log), entropy (nats), rank (1 = "

@@ -4,7 +4,8 @@
 #  - counts add up (copy bins + NO-COPY = ALL; POS content + function + other = ALL; targets);
 #  - a second compare reuses the stored scores (no model is scored twice);
 #  - `report --baseline` swaps the sign of Δ; `--where` restricts the targets;
-#  - CSV tables are written; a third model makes a second pair;
+#  - CSV tables are written; `export --tags` columns agree with the categories;
+#  - a third model makes a second pair;
 #  - a model with other tokens (an import of merged token pairs) is paired on words, and says so.
 # Usage: bash compare.sh LOSSGAP_BINARY SOURCE_DIR SHARED_DIR
 set -euo pipefail
@@ -68,6 +69,23 @@ if fail:
     print("FAIL:", *fail, sep="\n  ")
     sys.exit(1)
 print(f"ok: ALL delta {delta:.6f} over {len(keys)} tokens")
+PY
+
+# export --tags: the tag columns agree with the categories (same tokens and windows).
+"$BIN" export "$TMP/run.sqlite" --format jsonl --tags "${POS[@]}" --model "$(basename "$A")" --out "$TMP/tags.jsonl"
+python3 - "$TMP/ab.json" "$TMP/tags.jsonl" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+cats = {c["name"]: c["tokens"] for c in j["pairs"][0]["categories"]}
+rows = [json.loads(l) for l in open(sys.argv[2])]
+got = {"NO-COPY": sum(r["copy_len"] == 0 for r in rows), "COPY-5": sum(r["copy_len"] >= 5 for r in rows),
+       "CONTENT": sum(r["pos_class"] == "content" for r in rows),
+       "DELIM-OPEN": sum(r["delim"] == "open" for r in rows), "FORM/letters": sum(r["form"] == "letters" for r in rows),
+       "DOMAIN/python": sum(r["domain"] == "python" for r in rows)}
+bad = [f"{k}: export {v} vs report {cats[k]}" for k, v in got.items() if v != cats[k]]
+if bad:
+    print("FAIL:", *bad, sep="\n  "); sys.exit(1)
+print("ok: export --tags agrees with the categories")
 PY
 
 # Resume: compare again with a third model; A and B are not scored again.
