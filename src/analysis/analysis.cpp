@@ -1,4 +1,5 @@
 // The comparison analysis (analysis.h): taggers, categories, filter, statistics, viewer documents.
+#include "core/version.h"
 #include "analysis/analysis.h"
 
 #include <algorithm>
@@ -66,8 +67,8 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
   Records& r = run.records;
   const size_t N = r.n_tokens(), D = r.n_docs(), M = r.n_models();
   AnalysisResult out;
-  out.tool_version = LOSSGAP_VERSION;
-  out.git_commit = LOSSGAP_GIT_COMMIT;
+  out.tool_version = tool_version();
+  out.git_commit = git_commit();
   out.store = run.store.string();
   out.models = run.runs;
   out.level = run.level;

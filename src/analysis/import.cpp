@@ -1,4 +1,5 @@
 // Import of per-token log-probs into a run store (import.h).
+#include "core/version.h"
 #include "analysis/import.h"
 
 #include <algorithm>
@@ -269,8 +270,8 @@ ImportSummary import_records(const ImportOptions& opt) {
   rec.n_parameters = 0;
   const CorpusSummary cs = CorpusReader::scan(opt.corpus);
   RunHeader header;
-  header.tool_version = LOSSGAP_VERSION;
-  header.git_commit = LOSSGAP_GIT_COMMIT;
+  header.tool_version = tool_version();
+  header.git_commit = git_commit();
   header.policy = policy;
   header.corpus_path = opt.corpus.string();
   header.corpus_kind = corpus_kind_name(cs.kind);

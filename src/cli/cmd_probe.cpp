@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/version.h"
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "core/error.h"
@@ -166,8 +167,8 @@ void run_probe(const ProbeOptions& o) {
   for (LoadedModel& m : models) m.policy.context = context;
 
   ProbeRunHeader header;
-  header.tool_version = LOSSGAP_VERSION;
-  header.git_commit = LOSSGAP_GIT_COMMIT;
+  header.tool_version = tool_version();
+  header.git_commit = git_commit();
   header.seed = o.seed;
   header.n = o.n;
   for (Task t : tasks) header.tasks.push_back(task_name(t));

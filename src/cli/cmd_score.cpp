@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/version.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/util.h"
@@ -113,8 +114,8 @@ void run_score(const ScoreOptions& o) {
 
   const CorpusSummary summary = CorpusReader::scan(o.input);
   RunHeader header;
-  header.tool_version = LOSSGAP_VERSION;
-  header.git_commit = LOSSGAP_GIT_COMMIT;
+  header.tool_version = tool_version();
+  header.git_commit = git_commit();
   header.policy = policy;
   header.corpus_path = o.input;
   header.corpus_kind = corpus_kind_name(summary.kind);

@@ -6,13 +6,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/version.h"
 #include "cli/commands.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lossgap: score text with Hugging Face language models, token by token, on the CPU.",
                "lossgap"};
-  app.set_version_flag("--version", "lossgap " LOSSGAP_VERSION " (git " LOSSGAP_GIT_COMMIT ")");
+  app.set_version_flag("--version", std::string("lossgap ") + lossgap::tool_version() + " (git " + lossgap::git_commit() + ")");
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 bad input, 2 usage error, 130 interrupted. Run 'lossgap COMMAND --help'.");
   lossgap::cli::add_score_command(app);
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   lossgap::cli::add_report_command(app);
   lossgap::cli::add_import_command(app);
   lossgap::cli::add_probe_command(app);
+  lossgap::cli::add_demo_command(app);
   try {
     app.parse(argc, argv);
     return 0;

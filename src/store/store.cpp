@@ -1,4 +1,5 @@
 // The SQLite run store (see store.h; the schema is documented in docs/store.md).
+#include "core/version.h"
 #include "store/store.h"
 
 #include <ctime>
@@ -220,7 +221,7 @@ RunStore RunStore::open(const std::filesystem::path& path, bool create) {
     db.exec("PRAGMA application_id=" + std::to_string(kApplicationId));
     db.exec("PRAGMA user_version=" + std::to_string(kStoreSchemaVersion));
     sql::Stmt meta(db, "INSERT INTO meta(key, value) VALUES (?1, ?2)");
-    meta.bind(1, std::string_view("created_by")).bind(2, std::string_view("lossgap " LOSSGAP_VERSION)).run();
+    meta.bind(1, std::string_view("created_by")).bind(2, std::string("lossgap ") + tool_version()).run();
     meta.bind(1, std::string_view("created")).bind(2, utc_now()).run();
     tx.commit();
   } else {
