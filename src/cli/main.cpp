@@ -6,14 +6,15 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/version.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lossgap: score text with Hugging Face language models, token by token, on the CPU.",
                "lossgap"};
-  app.set_version_flag("--version", std::string("lossgap ") + lossgap::tool_version() + " (git " + lossgap::git_commit() + ")");
+  app.set_version_flag("--version", std::string("lossgap ") + lossgap::tool_version() +
+                                        " (git " + lossgap::git_commit() + ")");
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 bad input, 2 usage error, 130 interrupted. Run 'lossgap COMMAND --help'.");
   lossgap::cli::add_score_command(app);
