@@ -14,6 +14,12 @@ packages=(
   libgtest-dev libgmock-dev # unit tests
   libbenchmark-dev      # micro-benchmarks in bench/
   python3               # fixture-checking helpers in tests (standard library only)
+  # Text for the demo's evaluation corpus (tools/build_demo_corpus.py), none of it in the demo
+  # models' training data; the Python standard library's source comes with python3 above.
+  jargon-text           # demo corpus, books: the Jargon File 4.4.7 (public domain)
+  bible-kjv             # demo corpus, books: the King James Bible (its `bible` program prints bible-kjv-text)
+  texlive-latex-base    # demo corpus, latex: LaTeX package and class sources (.sty, .cls, .ltx)
+  python3.11-doc        # demo corpus, html: the Python 3.11 HTML documentation
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
