@@ -29,6 +29,8 @@ void add_compare_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 // `lossgap import RECORDS.jsonl --input CORPUS --out RUN.sqlite --name NAME` (cmd_import.cpp).
 void add_import_command(CLI::App& app);
+// `lossgap demo [--out DIR] [--threads N]`: the bundled pair on the demo corpus (cmd_demo.cpp).
+void add_demo_command(CLI::App& app);
 
 // Thrown by a command that stopped on SIGINT after saving its work; main exits with 130.
 struct Interrupted {};
