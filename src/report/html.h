@@ -28,6 +28,11 @@ struct HtmlOptions {
   uint64_t max_tokens = 200000;  // units (tokens or words) in the viewer, all documents together
 };
 
+// How many units of each r.view document the report shows, in r.view order: documents are
+// taken while fewer than opt.max_documents are kept and units remain under opt.max_tokens (the
+// last one may be cut to fit). [documents shown]
+std::vector<size_t> shown_units(const AnalysisResult& r, const HtmlOptions& opt);
+
 // Each model's top-1 prediction at one viewed unit: at token level the prediction for that
 // token; at word level the prediction for the model's first token starting inside the word.
 struct ViewTop1 {
