@@ -11,6 +11,7 @@
 #include "cli/util.h"
 #include "core/error.h"
 #include "report/csv.h"
+#include "report/html.h"
 #include "report/json.h"
 #include "report/summary.h"
 #include "tags/pos.h"
@@ -66,6 +67,8 @@ void add_analysis_options(CLI::App* cmd, AnalysisCliOptions& o) {
   cmd->add_flag("--json-documents", o.json_documents,
                 "Also put the viewer documents (tokens with each model's NLL) in the JSON");
   cmd->add_option("--csv", o.csv, "Write the CSV tables into this directory");
+  cmd->add_option("--report,--html", o.html,
+                  "Write the self-contained HTML report (charts, tables, token viewer) to this file");
   cmd->add_option("--where", o.where,
                   "Analyse only the tokens this expression holds for, e.g. 'domain = python and copy_len = 0' "
                   "(docs/compare.md)");
@@ -115,6 +118,7 @@ void analyse_and_report(const std::string& store, const LoadOptions& load, const
     j.close();
   }
   if (!o.csv.empty()) write_csv(result, o.csv);
+  if (!o.html.empty()) write_html_report(result, HtmlOptions{}, o.html);
   std::fprintf(stderr, "lossgap: analysis of %llu %ss: load %.1f s, tags and statistics %.1f s\n",
                static_cast<unsigned long long>(result.units), result.unit_name(),
                std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());

@@ -18,6 +18,7 @@ struct AnalysisCliOptions {
   std::string json;
   bool json_documents = false;
   std::string csv;
+  std::string html;  // --report / --html: the self-contained HTML report (report/html.h)
   std::string where;
   uint32_t resamples = 1000;
   uint64_t seed = 20260611;
