@@ -253,6 +253,147 @@ CASES = [
             linear_value_head_dim=16, linear_conv_kernel_dim=4,
         ),
     ),
+    # Mamba families (issue 4; docs/ssm.md). Texts are longer than the SSD chunk (64 tokens in
+    # lossgap; mamba_chunk_size in transformers), so both chunked forms cross chunk borders.
+    dict(
+        name="nemotron_h_pattern",
+        model_type="nemotron_h",
+        exercises="hybrid_override_pattern M-M*M- (Mamba-2, relu2 MLP and NoPE attention as "
+        "separate single-mixer layers); n_groups 2 with the grouped gated norm G3; torch-path dt "
+        "clamp at time_step_min 0.1 (active); GQA 4/2 head_dim 16; released backbone.* names; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, hybrid_override_pattern="M-M*M-",
+            num_attention_heads=4, num_key_value_heads=2, head_dim=16, mamba_num_heads=8,
+            mamba_head_dim=8, n_groups=2, ssm_state_size=16, conv_kernel=4, chunk_size=16,
+            use_conv_bias=True, use_bias=False, mlp_hidden_act="relu2", time_step_min=0.1,
+            layer_norm_epsilon=1e-5, tie_word_embeddings=False, use_mamba_kernels=False,
+            max_position_embeddings=1024,
+        ),
+    ),
+    dict(
+        name="nemotron_h_block_types",
+        model_type="nemotron_h",
+        exercises="layers_block_type list form [linear_attention, full_attention, mlp, "
+        "linear_attention]; n_groups 4 (group size 16 of d_inner 64), use_bias (in/out_proj "
+        "biases); BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96,
+            layers_block_type=["linear_attention", "full_attention", "mlp", "linear_attention"],
+            num_attention_heads=4, num_key_value_heads=4, head_dim=16, mamba_num_heads=8,
+            mamba_head_dim=8, n_groups=4, ssm_state_size=8, conv_kernel=4, chunk_size=32,
+            use_conv_bias=True, use_bias=True, mlp_hidden_act="relu2", layer_norm_epsilon=1e-5,
+            tie_word_embeddings=False, use_mamba_kernels=False, max_position_embeddings=1024,
+        ),
+    ),
+    dict(
+        name="falcon_h1_multipliers",
+        model_type="falcon_h1",
+        exercises="parallel Mamba-2 + attention in every layer; every multiplier non-trivial "
+        "(embedding, lm_head, key, attention in/out, ssm in/out, the 5-section mup_vector, mlp "
+        "gate/down); mamba_rms_norm with norm after gate (G4, 2 groups); head_dim 16 != hidden / "
+        "heads; RoPE theta 1e4; mamba_d_ssm 64; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-5, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, rope_theta=10000.0,
+            mamba_d_ssm=64, mamba_n_heads=8, mamba_d_head=8, mamba_n_groups=2, mamba_d_state=16,
+            mamba_d_conv=4, mamba_chunk_size=16, mamba_rms_norm=True,
+            mamba_norm_before_gate=False, embedding_multiplier=2.0, lm_head_multiplier=0.5,
+            key_multiplier=0.7, attention_in_multiplier=1.3, attention_out_multiplier=0.8,
+            ssm_in_multiplier=0.9, ssm_multipliers=[1.1, 0.9, 1.2, 0.8, 1.3],
+            ssm_out_multiplier=0.7, mlp_multipliers=[0.9, 1.1],
+        ),
+    ),
+    dict(
+        name="falcon_h1_no_norm",
+        model_type="falcon_h1",
+        exercises="falcon_h1 with mamba_rms_norm false (y * silu(z), no norm weight), "
+        "projectors_bias, mamba_proj_bias, attention and mlp biases; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=4, head_dim=16, rms_norm_eps=1e-5, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, rope_theta=100000.0,
+            mamba_d_ssm=64, mamba_n_heads=4, mamba_d_head=16, mamba_n_groups=1, mamba_d_state=8,
+            mamba_d_conv=4, mamba_chunk_size=16, mamba_rms_norm=False, projectors_bias=True,
+            mamba_proj_bias=True, attention_bias=True, mlp_bias=True,
+        ),
+    ),
+    dict(
+        name="granite_hybrid_dense",
+        model_type="granitemoehybrid",
+        exercises="dense Granite-4.0-H: layer_types [mamba, attention, mamba, mamba]; scaled "
+        "residuals (residual_multiplier 0.5), embedding_multiplier 3, attention_multiplier 0.1 as "
+        "the attention scale, logits_scaling 2.5; fused shared_mlp; NoPE; G2 gated norm; tied; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=48, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=True,
+            layer_types=["mamba", "attention", "mamba", "mamba"], num_local_experts=0,
+            shared_intermediate_size=96, embedding_multiplier=3.0, residual_multiplier=0.5,
+            attention_multiplier=0.1, logits_scaling=2.5, position_embedding_type="nope",
+            mamba_n_heads=8, mamba_d_head=16, mamba_n_groups=1, mamba_d_state=16, mamba_d_conv=4,
+            mamba_expand=2, mamba_chunk_size=16,
+        ),
+    ),
+    dict(
+        name="bamba_partial_rope",
+        model_type="bamba",
+        exercises="attention at layer 1 of 3 (attn_layer_indices) with the partial rotary "
+        "transformers 5.17 uses (recorded inv_freq); Mamba-2 with 2 groups and the full-width G2 "
+        "gated norm; SwiGLU feed_forward; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-5, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, attn_layer_indices=[1],
+            mamba_n_heads=8, mamba_d_head=16, mamba_n_groups=2, mamba_d_state=16, mamba_d_conv=4,
+            mamba_expand=2, mamba_chunk_size=16,
+        ),
+    ),
+    dict(
+        name="mamba2_groups_limit",
+        model_type="mamba2",
+        exercises="all-Mamba-2: n_groups 2 with HF's full-width G2 norm; time_step_limit [0.05, "
+        "2.0] clamp (active both ways); conv and proj biases; untied; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, num_hidden_layers=2, num_heads=8, head_dim=16, expand=2, n_groups=2,
+            state_size=16, conv_kernel=4, chunk_size=16, use_bias=True, use_conv_bias=True,
+            time_step_limit=[0.05, 2.0], layer_norm_epsilon=1e-5, tie_word_embeddings=False,
+        ),
+    ),
+    dict(
+        name="mamba_v1_tied",
+        model_type="mamba",
+        exercises="Mamba-1 selective scan: intermediate 128, state 8, time_step_rank 8, conv "
+        "bias, tied embeddings; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, num_hidden_layers=2, expand=2, state_size=8, time_step_rank=8,
+            conv_kernel=4, use_bias=False, use_conv_bias=True, layer_norm_epsilon=1e-5,
+            tie_word_embeddings=True,
+        ),
+    ),
+    dict(
+        name="jamba_dense",
+        model_type="jamba",
+        exercises="Jamba with one expert (dense SwiGLU everywhere): Mamba-1 with dt/B/C RMSNorms, "
+        "NoPE GQA attention at attn_layer_offset 1 of period 2; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, num_experts=1,
+            num_experts_per_tok=1, attn_layer_period=2, attn_layer_offset=1,
+            expert_layer_period=2, expert_layer_offset=1, mamba_d_state=8, mamba_d_conv=4,
+            mamba_expand=2, mamba_dt_rank=8, use_mamba_kernels=False,
+        ),
+    ),
 ]
 
 # Families whose RMSNorm weights are zero-centred offsets (the norm multiplies by 1 + w).
@@ -346,7 +487,7 @@ def init_weights(model, gen, tied):
                 p.copy_(-0.2 + 0.4 * torch.rand(p.shape, generator=gen))
             elif p.ndim == 1:
                 p.copy_(0.8 + 0.4 * torch.rand(p.shape, generator=gen))
-            elif "embed_tokens" in name:
+            elif "embed_tokens" in name or "embeddings" in name:
                 std = 1.0 / math.sqrt(hidden) if tied else 1.0
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
             elif p.ndim == 2:
@@ -357,8 +498,17 @@ def init_weights(model, gen, tied):
                 raise RuntimeError(f"init_weights: no rule for {name} {tuple(p.shape)}")
 
 
+def decoder_of(model):
+    """The decoder stack: model.model, or model.backbone for the Mamba-only families."""
+    return model.model if hasattr(model, "model") else model.backbone
+
+
 def final_norm(model):
-    return model.model.norm
+    dec = decoder_of(model)
+    for name in ("norm", "final_layernorm", "norm_f"):
+        if hasattr(dec, name):
+            return getattr(dec, name)
+    raise RuntimeError("final_norm: no final norm found")
 
 
 def logits_of(model, ids):
@@ -403,8 +553,8 @@ class LayerProbe:
     def __init__(self, model):
         self.seen = {}
         self.handles = []
-        for il, layer in enumerate(model.model.layers):
-            if not hasattr(layer, "self_attn"):  # Gated DeltaNet layers have no attention
+        for il, layer in enumerate(decoder_of(model).layers):
+            if getattr(layer, "self_attn", None) is None:  # GDN / Mamba layers: no attention
                 continue
             self.handles.append(layer.self_attn.register_forward_pre_hook(
                 self._hook(il), with_kwargs=True))
@@ -518,6 +668,17 @@ def released_layout(case_dir, model):
             else:
                 out[k] = v
         tensors = out
+    elif c.model_type == "nemotron_h":
+        # Released Nemotron-H checkpoints name the stack backbone.* (embeddings, norm_f).
+        tensors = load_file(str(path))
+        if any(k.startswith("backbone.") for k in tensors):
+            return
+        out = {}
+        for k, v in tensors.items():
+            k = k.replace("model.embed_tokens.", "backbone.embeddings.")
+            k = k.replace("model.norm.", "backbone.norm_f.")
+            out[k.replace("model.", "backbone.", 1) if k.startswith("model.") else k] = v
+        tensors = out
     else:
         return
     save_file(tensors, str(path), metadata={"format": "pt"})
@@ -554,7 +715,7 @@ def make_case(index, case, tok, texts, out_dir):
     model = AutoModelForCausalLM.from_config(config, attn_implementation="eager")
     model = model.float().eval()
     tied = bool(case["config"]["tie_word_embeddings"])
-    if tied and model.lm_head.weight.data_ptr() != model.model.embed_tokens.weight.data_ptr():
+    if tied and model.lm_head.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr():
         problem(name, "tie_word_embeddings is set but lm_head is not the embedding")
     gen = torch.Generator().manual_seed(SEED + index)
     init_weights(model, gen, tied)
@@ -630,8 +791,9 @@ def make_case(index, case, tok, texts, out_dir):
             problem(name, f"reloaded model differs from the in-memory cast model by {diff:.3g}")
         text_layers = []
         for il in range(ref.config.num_hidden_layers):
-            if il not in probe.seen:  # a Gated DeltaNet layer
-                text_layers.append({"layer_type": ref.config.layer_types[il]})
+            if il not in probe.seen:  # a Gated DeltaNet or Mamba layer
+                kinds = getattr(ref.config, "layer_types", None)
+                text_layers.append({"layer_type": kinds[il] if kinds else "mamba"})
                 continue
             cos, mask = probe.seen[il]
             entry = {"layer_type": (getattr(ref.config, "layer_types", None) or

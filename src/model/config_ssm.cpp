@@ -38,9 +38,23 @@ void require_silu(Reader& r, const std::string& key) {
 std::pair<double, double> read_limit(Reader& r, const json& cfg, const std::string& key) {
   if (!r.has(key)) return {0.0, kInf};
   const json& v = cfg[key];
-  if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+  // Infinity: Python's bare Infinity (the strict parser makes it the string "Infinity", see
+  // json_strict.h) or transformers 5's {"__float__": "Infinity"}.
+  auto value = [&](const json& x, double& out) {
+    if (x.is_number()) {
+      out = x.get<double>();
+      return true;
+    }
+    if (x == "Infinity" ||
+        (x.is_object() && x.size() == 1 && x.contains("__float__") && x["__float__"] == "Infinity")) {
+      out = kInf;
+      return true;
+    }
+    return false;
+  };
+  double lo = 0, hi = 0;
+  if (!v.is_array() || v.size() != 2 || !value(v[0], lo) || !value(v[1], hi))
     r.fail(key, "expected [min, max], got " + json_brief(v));
-  const double lo = v[0].get<double>(), hi = v[1].get<double>();
   if (!(lo >= 0) || !(hi > lo)) r.fail(key, "expected 0 <= min < max, got " + json_brief(v));
   return {lo, hi};
 }
@@ -267,7 +281,8 @@ ModelConfig read_bamba_like(Reader& r, const json& cfg, const std::string& type)
   require_silu(r, "hidden_act");
   c.rms_norm_eps = r.number("rms_norm_eps", granite ? 1e-6 : 1e-5, true);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
-  c.attention_bias = granite ? r.boolean("attention_bias", false) : false;
+  c.attention_bias = r.boolean("attention_bias", false);
+  c.mlp_bias = granite ? false : r.boolean("mlp_bias", false);
 
   SsmParams s;
   const double expand = r.number("mamba_expand", 2.0, true);
@@ -556,7 +571,8 @@ ModelConfig read_jamba(Reader& r, const json& cfg) {
   m.dtbc_eps = c.rms_norm_eps;
   s.mamba1 = m;
   c.ssm = s;
-  mark_inert(r, {"num_logits_to_keep", "use_mamba_kernels", "sliding_window"});
+  mark_inert(r, {"num_logits_to_keep", "use_mamba_kernels", "sliding_window",
+                 "use_associative_scan", "use_mambapy"});
   finish_config(r, cfg, c, {1, 2, 0});
   return c;
 }

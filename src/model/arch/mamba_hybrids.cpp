@@ -165,9 +165,9 @@ void assemble(const ModelConfig& c, Assembly& a) {
       layer.ffn_norm = a.norm(p + n.norm2 + ".weight", H, c.rms_norm_eps);
       if (c.model_type == "bamba" || c.model_type == "jamba") {
         if (a.plan) {
-          SwiGluMlp::plan(*a.plan, p + n.ffn, H, c.intermediate_size, false);
+          SwiGluMlp::plan(*a.plan, p + n.ffn, H, c.intermediate_size, c.mlp_bias);
         } else {
-          layer.ffn = std::make_unique<SwiGluMlp>(*a.w, *a.be, p + n.ffn, false);
+          layer.ffn = std::make_unique<SwiGluMlp>(*a.w, *a.be, p + n.ffn, c.mlp_bias);
         }
       } else {
         layer.ffn = a.part<VariantMlp>(p + n.ffn, mlp_spec(c));
