@@ -1,5 +1,5 @@
 // The lossgap HTML report's viewer (embedded into the page). Reads the JSON in
-// <script id="lossgap-data"> (written by src/report/html.cpp; docs/report-html.md) and renders
+// the element with id "lossgap-data" (written by src/report/html.cpp; docs/report-html.md) and renders
 // one document at a time: every unit coloured by delta = NLL_A - NLL_B, a category filter that
 // dims the other units, the spans where each model wins most, and a tooltip with each model's
 // probability and top-1 prediction. Text is only ever inserted with textContent, never as HTML.
