@@ -1,41 +1,25 @@
 #!/usr/bin/env bash
-# The README's first command: installs the Debian packages, builds lossgap, and runs a small
-# bundled example end to end — inspect a bundled tiny model, score the bundled texts with it
-# (in windows, into a SQLite run store), export the per-token records and print a few.
-# The model is a tiny random-weight test checkpoint (tests/fixtures/models/); the trained demo
-# pair (models/demo/) replaces it once lossgap runs it. Environment: BUILD_DIR (default build),
-# JOBS (default: all cores).
+# The README's first command: installs the Debian packages (tools/setup.sh), builds lossgap,
+# builds the demo corpus from Debian packages the demo models never saw
+# (tools/build_demo_corpus.py -> $BUILD_DIR/demo-corpus/), then runs `lossgap demo`: the bundled
+# transformer (models/demo/olmo3-small) against its hybrid twin (models/demo/olmo-hybrid-small),
+# token by token, with progress bars, the summary in the terminal and the HTML report in
+# out/demo/report.html. What it shows: docs/demo.md.
+# Environment: BUILD_DIR (default build), JOBS (build jobs, default: all cores), THREADS (scoring
+# threads, default 0 = all cores), OUT (default out/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
+THREADS=${THREADS:-0}
+OUT=${OUT:-out/demo}
 
 bash tools/setup.sh
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD_DIR" --target lossgap -j"$JOBS"
-LOSSGAP=$BUILD_DIR/lossgap
-
-MODEL=tests/fixtures/models/llama_gqa_llama3
-CORPUS=tools/fixture_texts
-OUT=$(mktemp -d)
+python3 tools/build_demo_corpus.py --out "$BUILD_DIR/demo-corpus"
 
 echo
-echo "== lossgap inspect $MODEL"
-"$LOSSGAP" inspect "$MODEL"
-
-echo
-echo "== lossgap score: every file of $CORPUS is a document; windows of 128 tokens, 64 new per window"
-"$LOSSGAP" score "$MODEL" --input "$CORPUS" --out "$OUT/demo.sqlite" --context 128 --stride 64 --threads 1
-
-echo
-echo "== lossgap export (CSV), the first rows"
-"$LOSSGAP" export "$OUT/demo.sqlite" --format csv --out "$OUT/demo.csv"
-head -n 8 "$OUT/demo.csv" | column -s, -t 2>/dev/null || head -n 8 "$OUT/demo.csv"
-
-echo
-echo "== mean negative log-likelihood per document (nats/token), from the export"
-awk -F, 'NR > 1 { n[$1]++; s[$1] -= $7 } END { for (d in n) printf "%-16s %6d tokens  %.3f nats/token\n", d, n[d], s[d] / n[d] }' \
-  "$OUT/demo.csv" | sort
-
-echo
-echo "run store: $OUT/demo.sqlite   (schema: docs/store.md; all commands: docs/cli.md)"
+start=$(date +%s)
+"$BUILD_DIR/lossgap" demo --out "$OUT" --threads "$THREADS"
+echo "lossgap demo: $(( $(date +%s) - start )) s"
