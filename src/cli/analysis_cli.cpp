@@ -81,7 +81,9 @@ void add_analysis_options(CLI::App* cmd, AnalysisCliOptions& o) {
   cmd->add_option("--text-tag", o.text_tags,
                   "User category NAME=REGEX over the document text: tokens overlapping a match; repeatable");
   cmd->add_option("--view-documents", o.view_documents,
-                  "Documents kept for the viewer (largest |sum of Δ| first; default 20)");
+                  "Documents kept for the viewer (largest |sum of Δ| first; default 50)");
+  cmd->add_option("--view-tokens", o.view_tokens,
+                  "Tokens (or words) of all documents together in the HTML viewer (default 200000)");
 }
 
 void check_analysis_options(const AnalysisCliOptions& o) {
@@ -118,7 +120,12 @@ void analyse_and_report(const std::string& store, const LoadOptions& load, const
     j.close();
   }
   if (!o.csv.empty()) write_csv(result, o.csv);
-  if (!o.html.empty()) write_html_report(result, HtmlOptions{}, o.html);
+  if (!o.html.empty()) {
+    HtmlOptions ho;
+    ho.max_documents = o.view_documents;
+    ho.max_tokens = o.view_tokens;
+    write_html_report(result, ho, o.html);
+  }
   std::fprintf(stderr, "lossgap: analysis of %llu %ss: load %.1f s, tags and statistics %.1f s\n",
                static_cast<unsigned long long>(result.units), result.unit_name(),
                std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());

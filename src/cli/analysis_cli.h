@@ -26,7 +26,8 @@ struct AnalysisCliOptions {
   bool no_pos = false;
   std::vector<std::string> tags;       // NAME=REGEX over the token's text
   std::vector<std::string> text_tags;  // NAME=REGEX over the document text
-  uint32_t view_documents = 20;
+  uint32_t view_documents = 50;      // the viewer's documents (JSON --json-documents and HTML)
+  uint64_t view_tokens = 200000;     // the HTML viewer's units, all documents together
 };
 
 // Registers the options above on `cmd`.
