@@ -424,6 +424,9 @@ std::string render_html(const AnalysisResult& r, const HtmlStoreData& data, cons
   }
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  // Nothing may be loaded from anywhere: the page is self-contained by construction.
+                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
                   "<meta name=\"generator\" content=\"lossgap " + esc(r.tool_version) + "\">\n<title>" + esc(title) +
                   "</title>\n<style>\n" + html_asset("report.css") + "</style>\n</head>\n<body>\n";
   h += "<header><h1>" + esc(title) + "</h1><nav><a href=\"#run\">run</a><a href=\"#charts\">charts</a>"

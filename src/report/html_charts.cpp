@@ -225,7 +225,7 @@ std::string xy_chart(const std::string& cls, const std::string& title, const std
                s.colour.c_str(), s.dashed ? " stroke-dasharray=\"4 3\"" : "");
       const std::string name = cut_label(s.name, 22);
       h += fmt("<text class=\"legend\" x=\"%.1f\" y=\"16\">", lx + 20) + esc(name) + "</text>\n";
-      lx += 32 + 6.5 * static_cast<double>(utf8_length(clean_utf8(name)));
+      lx += 40 + 7.5 * static_cast<double>(utf8_length(clean_utf8(name)));
     }
   }
   return h + close_figure(note);

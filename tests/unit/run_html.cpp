@@ -289,6 +289,7 @@ TEST_F(HtmlTest, NothingRefersToAnotherUrl) {
   std::smatch m;
   EXPECT_FALSE(std::regex_search(page, m, external)) << m.str();
   EXPECT_NE(page.find("href=\"#viewer\""), std::string::npos);
+  EXPECT_NE(page.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"), std::string::npos);
   // No URL outside the viewer data (document 4's text holds one, as data split into tokens).
   const std::string open = "id=\"lossgap-data\">";
   const size_t b = page.find(open), e = page.find("</script>", b);

@@ -3,7 +3,7 @@
 // one document at a time: every unit coloured by delta = NLL_A - NLL_B, a category filter that
 // dims the other units, the spans where each model wins most, and a tooltip with each model's
 // probability and top-1 prediction. Text is only ever inserted with textContent, never as HTML.
-// Also sorts the category tables by a clicked column. Opening the page with #selftest exercises
+// Also sorts the category tables by a clicked column. Opening the page with ?selftest exercises
 // all of this once and logs "lossgap-selftest: ok" (or a console error) for the browser test.
 (function () {
   'use strict';
@@ -150,7 +150,11 @@
       var s = $('doc-view').querySelector('span.u[data-i="' + i + '"]');
       if (s) { s.classList.add('hl'); first = first || s; }
     }
-    if (first) first.scrollIntoView({ block: 'center' });
+    if (first) {
+      // Scroll the document pane only (the span lists sit beside it, so the page stays put).
+      var view = $('doc-view');
+      view.scrollTop = Math.max(0, first.offsetTop - view.clientHeight / 2);
+    }
     return first;
   }
 
@@ -271,7 +275,7 @@
 
   sortableTables();
   if (D && D.docs.length > 0 && $('doc-view')) setupViewer();
-  if (location.hash === '#selftest') {
+  if (/[?&]selftest\b/.test(location.search)) {
     try { selftest(); } catch (e) { console.error('lossgap-selftest: FAIL ' + e); }
   }
 })();
