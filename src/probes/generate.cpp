@@ -225,11 +225,12 @@ Parts recall(Rng& rng) {
   p.head = "Each thing has a partner:";
   for (size_t i = 0; i < 4; ++i) {
     p.head += i == 0 ? " " : i == 3 ? ", and " : ", ";
-    const std::string pair = "the " + keys[i] + " goes with the " + values[i];
-    if (i == q) p.antecedent = span_of(p.head.size(), pair.size());
-    p.head += pair;
+    p.head += "the " + keys[i] + " goes with the " + values[i];
   }
   p.head += ".";
+  // The antecedent is the whole list (as in MQAR, the distance runs from the end of the
+  // key-value pairs), whichever pair is queried.
+  p.antecedent = span_of(0, p.head.size());
   p.sep = " ";
   p.filler_end = ".";
   p.tail = " So the " + keys[q] + " goes with the";
@@ -337,7 +338,8 @@ Task parse_task(std::string_view s, const std::string& where) {
   std::string known;
   for (const TaskName& n : kTaskNames) {
     if (s == n.name) return n.task;
-    known += (known.empty() ? "" : ", ") + std::string(n.name);
+    if (!known.empty()) known += ", ";
+    known += n.name;
   }
   throw InputError(where, "unknown probe task '" + std::string(s) + "' (expected one of: " + known + ")");
 }

@@ -1,4 +1,4 @@
-// The probe tables (see probe_store.h; docs/store.md "Probe tables" is the reference; keep the
+// The probe tables (see probe_store.h; docs/probes.md "Store" is the reference; keep the
 // two in step).
 #include "probes/probe_store.h"
 
@@ -100,7 +100,10 @@ CREATE TABLE IF NOT EXISTS probe_summary (
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
+  for (const std::string& x : v) {
+    if (!s.empty()) s += ',';
+    s += x;
+  }
   return s;
 }
 
@@ -139,7 +142,10 @@ ProbeStore& ProbeStore::operator=(ProbeStore&&) noexcept = default;
 int64_t ProbeStore::start_run(const ProbeRunHeader& h, const std::vector<ProbeModelRecord>& models) {
   sql::Transaction tx(impl_->db);
   std::string distances;
-  for (int64_t d : h.distances) distances += (distances.empty() ? "" : ",") + std::to_string(d);
+  for (int64_t d : h.distances) {
+    if (!distances.empty()) distances += ',';
+    distances += std::to_string(d);
+  }
   sql::Stmt run(impl_->db,
                 "INSERT INTO probe_runs (tool_version, git_commit, created, finished, seed, n, tasks, distances, "
                 "context, bos_policy, distance_unit, resamples, level) "

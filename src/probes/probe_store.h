@@ -1,7 +1,7 @@
 // The probe tables of a run store: one probe run per `lossgap probe` invocation, its models,
 // every instance with its continuations, every score, and the per-cell summary. They live in
 // the same SQLite file as the corpus runs (store/store.h), created on first use (schema:
-// docs/store.md "Probe tables"). Not the generation or the statistics.
+// docs/probes.md "Store"). Not the generation or the statistics.
 #pragma once
 
 #include <cstdint>
