@@ -477,7 +477,7 @@ ModelConfig parse_config(std::string_view json_text, const std::string& file_lab
     return c;
   }
   if (later_families().count(model_type))
-    r.fail("model_type", "'" + model_type + "' is not supported yet (hybrid and recurrent families come with issue 4)");
+    r.fail("model_type", "'" + model_type + "' is not supported yet (the Qwen3.5 mixture-of-experts variant)");
   std::string list;
   for (const auto& t : supported_model_types()) list += (list.empty() ? "" : ", ") + t;
   r.fail("model_type", "unknown model_type '" + model_type + "' (supported: " + list + ")");

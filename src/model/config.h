@@ -139,7 +139,7 @@ struct ModelConfig {
   int64_t num_attention_heads = 0;
   int64_t num_key_value_heads = 0;  // defaults to num_attention_heads (HF)
   int64_t head_dim = 0;             // config head_dim, else hidden_size / num_attention_heads
-  int64_t max_position_embeddings = 0;
+  int64_t max_position_embeddings = 0;  // 0: the config has none (pure recurrences): no limit
 
   // Blocks.
   std::string hidden_act = "silu";  // only "silu" is accepted today

@@ -176,6 +176,10 @@ ModelConfig read_nemotron_h(Reader& r, const json& cfg) {
   c.intermediate_size = r.integer("intermediate_size", 21504, 1);
   c.mlp_bias = r.boolean("mlp_bias", false);
   c.rms_norm_eps = r.number("layer_norm_epsilon", 1e-5, true);
+  // Some released configs (Nemotron-H 56B) repeat the epsilon as rms_norm_eps; transformers 5.17
+  // reads layer_norm_epsilon only, so a differing value would be ignored there: refuse it.
+  if (r.has("rms_norm_eps") && r.number("rms_norm_eps", std::nullopt, true) != c.rms_norm_eps)
+    r.fail("rms_norm_eps", "differs from layer_norm_epsilon (transformers 5.17 reads only that)");
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
 
   SsmParams s;

@@ -31,10 +31,14 @@ ResolvedPolicy resolve_policy(const ScoringPolicy& p, int64_t max_position_embed
   r.bos = p.bos;
   r.force_context = p.force_context;
   if (p.context < 0) throw InputError("--context", "must be >= 2, found " + std::to_string(p.context));
-  r.context = p.context != 0 ? p.context : std::min<int64_t>(kDefaultContext, max_position_embeddings);
+  // A model without positions (a pure recurrence: max_position_embeddings 0) has no limit.
+  const bool limited = max_position_embeddings > 0;
+  r.context = p.context != 0 ? p.context
+                             : (limited ? std::min<int64_t>(kDefaultContext, max_position_embeddings)
+                                        : kDefaultContext);
   if (r.context < 2) throw InputError("--context", "must be >= 2 (a window needs a prefix and a target), found " +
                                                        std::to_string(r.context));
-  if (r.context > max_position_embeddings && !p.force_context)
+  if (limited && r.context > max_position_embeddings && !p.force_context)
     throw InputError("--context", std::to_string(r.context) + " is more than the model's max_position_embeddings " +
                                       std::to_string(max_position_embeddings) + " (pass --force-context to allow it)");
   if (p.stride < 0 || p.stride >= r.context)

@@ -23,7 +23,8 @@ const char* bos_policy_name(BosPolicy p);  // "auto", "always", "never"
 BosPolicy parse_bos_policy(std::string_view s, const std::string& where);
 
 // The policy as the user gives it. context = 0 means "the default": min(2048,
-// max_position_embeddings). stride = 0 means context - 1 (windows do not overlap).
+// max_position_embeddings), or 2048 for a model without a position limit (max_position_embeddings
+// 0). stride = 0 means context - 1 (windows do not overlap).
 struct ScoringPolicy {
   int64_t context = 0;
   int64_t stride = 0;
@@ -43,7 +44,7 @@ struct ResolvedPolicy {
 };
 
 // Checks and resolves `p`. Throws InputError("--context" / "--stride" / "--bos", ...) when
-// context < 2, context > max_position_embeddings (unless force_context), stride < 0,
+// context < 2, context > a nonzero max_position_embeddings (unless force_context), stride < 0,
 // stride >= context, or bos = always with no BOS token anywhere. The BOS candidates come from
 // the tokenizer (prepended_bos, bos_token_id) and config.json (bos_token_id).
 ResolvedPolicy resolve_policy(const ScoringPolicy& p, int64_t max_position_embeddings,

@@ -59,7 +59,16 @@ inspect = open(base + ".inspect").read()
 params = next(l for l in inspect.splitlines() if l.startswith("parameters")).split()[-1].replace(",", "")
 if int(params) != e["n_parameters"]:
     fail.append(f"inspect parameters {params} != {e['n_parameters']}")
-kinds = [l["layer_type"] for l in e["layers"]]
+# transformers 5.17 calls every recurrent layer "linear_attention" (and Falcon-H1's parallel
+# layers "hybrid"); lossgap names the kind by its mixer, so Mamba layers read "mamba".
+MAMBA_FAMILIES = {"bamba", "jamba", "mamba", "mamba2", "nemotron_h", "granitemoehybrid"}
+def lossgap_kind(hf_kind):
+    if e["model_type"] in MAMBA_FAMILIES and hf_kind == "linear_attention":
+        return "mamba"
+    if e["model_type"] == "falcon_h1" and hf_kind == "hybrid":
+        return "parallel_hybrid"
+    return hf_kind
+kinds = [lossgap_kind(l["layer_type"]) for l in e["layers"]]
 runs, i = [], 0
 while i < len(kinds):
     j = i

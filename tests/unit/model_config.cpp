@@ -1,5 +1,5 @@
 // ModelConfig tests: every released config.json in ../shared/data/configs parses (transformer
-// families) or is refused clearly (hybrids, until issue 4), and each bad value is an InputError
+// families) or is refused clearly (families not supported yet), and each bad value is an InputError
 // naming the file and the key. Expected values are recomputed in the test from the raw JSON or
 // from the formulas of transformers' modeling_rope_utils, never typed in.
 #include <cmath>
@@ -86,6 +86,9 @@ TEST(ModelConfig, EveryReleasedConfigParsesOrIsRefusedClearly) {
     const ModelConfig c = load_config(file);
     ++parsed;
     EXPECT_EQ(c.model_type, mt);
+    // The field checks below are the transformer families'; the hybrid and recurrent families'
+    // real configs are checked field by field in their own tests (run_model_gdn, model_mamba*).
+    if (mt != "llama" && mt != "qwen3" && mt != "olmo2" && mt != "olmo3") continue;
     EXPECT_EQ(c.hidden_size, raw["hidden_size"].get<int64_t>());
     EXPECT_EQ(c.vocab_size, raw["vocab_size"].get<int64_t>());
     EXPECT_EQ(c.num_hidden_layers, raw["num_hidden_layers"].get<int64_t>());
@@ -126,7 +129,6 @@ TEST(ModelConfig, EveryReleasedConfigParsesOrIsRefusedClearly) {
     }
   }
   EXPECT_GE(parsed, 10);
-  EXPECT_GE(refused, 1);
 }
 
 TEST(ModelConfig, Olmo3RopePerLayerTypeAsTransformers517) {
@@ -234,7 +236,7 @@ TEST(ModelConfig, UnknownValuesNameTheKey) {
   json j = tiny_llama();
   j["model_type"] = "gpt_neox";
   expect_error(j, "model_type", "unknown model_type 'gpt_neox'");
-  j["model_type"] = "olmo_hybrid";
+  j["model_type"] = "qwen3_5_moe";
   expect_error(j, "model_type", "not supported yet");
 
   j = tiny_llama();
