@@ -277,8 +277,8 @@ def build_packages(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="output directory (corpus.jsonl, manifest.json)")
-    ap.add_argument("--chars-per-domain", type=int, default=50000,
-                    help="characters of text per domain (default 50000: about 18k tokens)")
+    ap.add_argument("--chars-per-domain", type=int, default=250000,
+                    help="characters of text per domain (default 250000: about 87k tokens)")
     ap.add_argument("--max-doc-chars", type=int, default=4000,
                     help="longest document in characters, cut at a line end (default 4000: about "
                          "1250 tokens, a little more than the models' 1024-token context)")
