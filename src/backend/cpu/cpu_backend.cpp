@@ -18,11 +18,14 @@
 
 #include "backend/cpu/cpu_recurrent.h"
 #include "backend/cpu/cpu_ssm.h"
+#include "backend/cpu/cpu_util.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 
 namespace lossgap {
 namespace {
+
+using cpu::shape_of;
 
 // Bytes of fp32 weight rows widened at once before one sgemm (bounds the scratch; the widening
 // is amortised over all T rows of the activation).
@@ -31,10 +34,6 @@ constexpr int64_t kWeightChunkBytes = int64_t{16} << 20;
 constexpr int64_t kLogitsBlockBytes = int64_t{32} << 20;
 // Query rows per attention work item.
 constexpr int64_t kAttnQueryBlock = 64;
-
-std::string shape_of(const Buf& b) {
-  return "[" + std::to_string(b.rows()) + ", " + std::to_string(b.cols()) + "]";
-}
 
 // Rows [row0, row0 + n) of a 2-D weight [R, C] widened to fp32 into out [n, C], in parallel.
 void widen_rows(const TensorView& w, int64_t row0, int64_t n, float* out) {

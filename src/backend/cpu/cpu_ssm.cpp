@@ -18,29 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/cpu_util.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 
 namespace lossgap::cpu {
 namespace {
 
-std::string shape_of(const Buf& b) {
-  std::string s(1, '[');
-  s += std::to_string(b.rows());
-  s += ", ";
-  s += std::to_string(b.cols());
-  s += ']';
-  return s;
-}
-
-std::vector<float> widen(const TensorView& w) {
-  std::vector<float> out(static_cast<size_t>(w.numel()));
-  to_f32(w, 0, w.numel(), out.data());
-  return out;
-}
-
-// torch.nn.functional.softplus with beta 1, threshold 20.
-float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
