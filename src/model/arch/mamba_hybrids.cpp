@@ -51,15 +51,9 @@ Names names_of(const ModelConfig& c) {
 
 AttentionSpec attention_spec(const ModelConfig& c, const std::string& kind) {
   const SsmParams& s = *c.ssm;
-  AttentionSpec a;
-  a.hidden_size = c.hidden_size;
-  a.num_attention_heads = c.num_attention_heads;
-  a.num_key_value_heads = c.num_key_value_heads;
-  a.head_dim = c.head_dim;
-  a.bias = c.attention_bias;
+  AttentionSpec a = attention_spec_from_config(c, kind);
   a.scale = s.attention_scale;
   a.key_multiplier = s.key_multiplier;
-  if (const RopeParams* p = c.rope_for(kind)) a.rope = *p;
   return a;
 }
 

@@ -46,17 +46,10 @@ GdnSpec gdn_spec(const ModelConfig& c) {
 }
 
 AttentionSpec attention_spec(const ModelConfig& c) {
-  AttentionSpec s;
-  s.hidden_size = c.hidden_size;
-  s.num_attention_heads = c.num_attention_heads;
-  s.num_key_value_heads = c.num_key_value_heads;
-  s.head_dim = c.head_dim;
-  s.bias = c.attention_bias;
+  AttentionSpec s = attention_spec_from_config(c, kFullAttention);
   s.qk_norm = QkNorm::PerHead;
-  s.norm_eps = c.rms_norm_eps;
   s.norm_kind = NormWeight::OnePlus;
   s.output_gate = true;
-  if (const RopeParams* p = c.rope_for(kFullAttention)) s.rope = *p;
   return s;
 }
 

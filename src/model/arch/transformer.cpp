@@ -18,14 +18,8 @@ std::pair<std::string, std::string> norm_names(ResidualTemplate t) {
 
 AttentionSpec attention_spec(const ModelConfig& c, const TransformerRecipe& r, int64_t il) {
   const std::string& kind = c.layer_types.at(il);
-  AttentionSpec s;
-  s.hidden_size = c.hidden_size;
-  s.num_attention_heads = c.num_attention_heads;
-  s.num_key_value_heads = c.num_key_value_heads;
-  s.head_dim = c.head_dim;
-  s.bias = c.attention_bias;
+  AttentionSpec s = attention_spec_from_config(c, kind);
   s.qk_norm = r.qk_norm;
-  s.norm_eps = c.rms_norm_eps;
   s.norm_kind = r.norm_kind;
   if (kind == kSlidingAttention) {
     LG_CHECK(c.sliding_window.has_value(), "sliding layer without sliding_window");
@@ -33,7 +27,6 @@ AttentionSpec attention_spec(const ModelConfig& c, const TransformerRecipe& r, i
   } else {
     LG_CHECK(kind == kFullAttention, "transformer recipe got layer type " + kind);
   }
-  if (const RopeParams* p = c.rope_for(kind)) s.rope = *p;
   return s;
 }
 

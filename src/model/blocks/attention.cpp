@@ -20,6 +20,18 @@ int64_t qk_norm_size(QkNorm n, int64_t heads, int64_t head_dim) {
 
 }  // namespace
 
+AttentionSpec attention_spec_from_config(const ModelConfig& c, std::string_view layer_kind) {
+  AttentionSpec s;
+  s.hidden_size = c.hidden_size;
+  s.num_attention_heads = c.num_attention_heads;
+  s.num_key_value_heads = c.num_key_value_heads;
+  s.head_dim = c.head_dim;
+  s.bias = c.attention_bias;
+  s.norm_eps = c.rms_norm_eps;
+  if (const RopeParams* p = c.rope_for(layer_kind)) s.rope = *p;
+  return s;
+}
+
 void Attention::plan(TensorPlan& plan, const std::string& prefix, const AttentionSpec& s) {
   const int64_t H = s.hidden_size, dq = s.num_attention_heads * s.head_dim,
                 dkv = s.num_key_value_heads * s.head_dim, dq_proj = s.output_gate ? 2 * dq : dq;

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "model/blocks/layer.h"
 #include "model/tensor_plan.h"
@@ -36,6 +37,11 @@ struct AttentionSpec {
   double scale = 0;           // logits scale; 0 = head_dim^-1/2 (granite: attention_multiplier)
   double key_multiplier = 1;  // falcon_h1: k_proj output times key_multiplier, before RoPE
 };
+
+// The fields every family reads from config.json alike: sizes, attention_bias, rms_norm_eps (for
+// QK-norms) and the RoPE of `layer_kind` (none = NoPE). The caller sets the family's choices
+// (qk_norm, norm_kind, window, output_gate, scale, key_multiplier).
+AttentionSpec attention_spec_from_config(const ModelConfig& c, std::string_view layer_kind);
 
 class Attention final : public Mixer {
  public:
