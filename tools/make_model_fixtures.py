@@ -51,6 +51,11 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 SEED = 1234
 TARGET_ENTROPY = 1.5  # nats, mean over all scored positions, reached by scaling the final norm
+# The fixtures decide a 1e-4 per-token tolerance between two fp32 computations. That is only
+# meaningful where fp32 rounding itself moves the reference by much less: each case's reference is
+# recomputed in fp64 and must lie within REFERENCE_NOISE_LIMIT of it on every token (half the
+# tolerance, so two fp32 computations each that close to the truth stay within 1e-4 of each other).
+REFERENCE_NOISE_LIMIT = 5e-5
 EXPECTED_TRANSFORMERS = "5.17"
 REGENERATE = "python3 tools/make_model_fixtures.py --out tests/fixtures/models"
 
@@ -239,7 +244,7 @@ CASES = [
         name="qwen3_5_text_dense",
         model_type="qwen3_5_text",
         exercises="Qwen3.5 text decoder: GDN with contiguous in_proj_qkv / in_proj_z / in_proj_b / "
-        "in_proj_a (2 k / 4 v heads, dk 8, dv 16); dense SwiGLU; gated attention, (1 + w) norms; "
+        "in_proj_a (2 k / 4 v heads, dk 24 > dv 16); dense SwiGLU; gated attention, (1 + w) norms; "
         "interleaved M-RoPE keys (equal to partial RoPE for text); MQA (1 kv head); F32",
         dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
         config=dict(
@@ -249,7 +254,7 @@ CASES = [
             rope_parameters=dict(rope_type="default", rope_theta=10000.0,
                                  partial_rotary_factor=0.25, mrope_section=[2, 1, 1],
                                  mrope_interleaved=True),
-            linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8,
+            linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=24,
             linear_value_head_dim=16, linear_conv_kernel_dim=4,
         ),
     ),
@@ -627,6 +632,30 @@ def score(model, ids):
     return [f32(x) for x in lp], [f32(x) for x in ent]
 
 
+def fp64_logprobs(case_dir, id_lists):
+    """log p of the targets from the saved model computed in fp64 throughout. transformers casts to
+    fp32 explicitly in places (norms, the delta rule); those casts are redirected to fp64 for the
+    duration. Returns None where the model cannot run in fp64 (a fused-expert kernel)."""
+    model = AutoModelForCausalLM.from_pretrained(
+        case_dir, dtype=torch.float32, attn_implementation="eager").double().eval()
+    to_float32, tensor_float = torch.float32, torch.Tensor.float
+    torch.float32 = torch.float64
+    torch.Tensor.float = lambda self, *a, **k: self.to(torch.float64)
+    try:
+        out = []
+        for ids in id_lists:
+            with torch.no_grad():
+                logits = model(input_ids=torch.tensor([ids], dtype=torch.long)).logits[0]
+            logp = torch.log_softmax(logits[:-1].double(), dim=-1)
+            out.append(logp.gather(1, torch.tensor(ids[1:])[:, None])[:, 0].tolist())
+        return out
+    except RuntimeError as err:
+        print(f"  fp64 run not possible: {err}", flush=True)
+        return None
+    finally:
+        torch.float32, torch.Tensor.float = to_float32, tensor_float
+
+
 def released_layout(case_dir, model):
     """Rewrite model.safetensors in the layout released checkpoints use, where transformers
     5.17's save_pretrained writes another (docs/demo-models.md): olmo_hybrid's fused conv1d is
@@ -825,6 +854,16 @@ def make_case(index, case, tok, texts, out_dir):
             if window >= min(len(i) for i in record["ids"]):
                 problem(name, f"sliding window {window} is not shorter than the texts")
 
+    lp64 = fp64_logprobs(case_dir, record["ids"])
+    reference_noise = None
+    if lp64 is not None:
+        reference_noise = max(abs(a - b) for lp, ref64 in zip(record["logprobs"], lp64)
+                              for a, b in zip(lp, ref64))
+        print(f"  fp32 reference vs fp64: max |d logprob| {reference_noise:.3g}", flush=True)
+        if reference_noise > REFERENCE_NOISE_LIMIT:
+            problem(name, f"ill-conditioned: the fp32 reference is {reference_noise:.3g} from fp64 "
+                          f"(limit {REFERENCE_NOISE_LIMIT}); change the case's seed or config")
+
     all_ent = [e for ents in record["entropies"] for e in ents]
     n_params = sum(p.numel() for p in ref.parameters())
     expected = {
@@ -842,6 +881,7 @@ def make_case(index, case, tok, texts, out_dir):
         "n_parameters": n_params,
         "final_norm_scale": scale,
         "mean_entropy": sum(all_ent) / len(all_ent),
+        "reference_fp32_vs_fp64": reference_noise,
         "regenerate": REGENERATE,
         "layers": layers,
         "inv_freq": {k: [f32(x) for x in v] for k, v in buffers.items()},
@@ -854,7 +894,7 @@ def make_case(index, case, tok, texts, out_dir):
     for il, entry in enumerate(layers):
         print(f"  layer {il}: {entry}", flush=True)
     return {"name": name, "exercises": case["exercises"], "mean_entropy": expected["mean_entropy"],
-            "final_norm_scale": scale, "bytes": size}
+            "final_norm_scale": scale, "reference_fp32_vs_fp64": reference_noise, "bytes": size}
 
 
 def main():
@@ -863,6 +903,9 @@ def main():
     ap.add_argument("--only", nargs="*", help="make only these cases (names from CASES)")
     ap.add_argument("--any-transformers", action="store_true",
                     help=f"run with a transformers other than {EXPECTED_TRANSFORMERS}.x")
+    ap.add_argument("--check-conditioning", action="store_true",
+                    help="make nothing: recompute the existing cases' references in fp64 and "
+                         "print how far the fp32 reference is from them")
     args = ap.parse_args()
 
     version_ok = transformers.__version__.startswith(EXPECTED_TRANSFORMERS + ".")
@@ -873,6 +916,20 @@ def main():
     torch.set_default_dtype(torch.float32)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+    if args.check_conditioning:
+        for case in CASES:
+            case_dir = args.out / case["name"]
+            if (args.only and case["name"] not in args.only) or not case_dir.exists():
+                continue
+            expected = json.loads((case_dir / "expected.json").read_text())
+            lp64 = fp64_logprobs(case_dir, expected["ids"])
+            if lp64 is not None:
+                noise = max(abs(a - b) for lp, ref64 in zip(expected["logprobs"], lp64)
+                            for a, b in zip(lp, ref64))
+                print(f"{case['name']}: fp32 reference vs fp64 max |d logprob| {noise:.3g}"
+                      + ("" if noise <= REFERENCE_NOISE_LIMIT else "  ILL-CONDITIONED"), flush=True)
+        return
 
     train_texts = [p.read_text(encoding="utf-8") for p in sorted(TEXT_DIR.glob("*.txt"))]
     texts = [(TEXT_DIR / n).read_text(encoding="utf-8") for n in SCORED_TEXTS]
@@ -888,6 +945,13 @@ def main():
         except Exception:  # keep going: one run should report every case's trouble
             problem(case["name"], "raised\n" + traceback.format_exc())
 
+    # --only regenerates some cases: the other cases' entries stay as they are.
+    manifest_path = args.out / "MANIFEST.json"
+    if args.only and manifest_path.exists():
+        kept = [c for c in json.loads(manifest_path.read_text())["cases"]
+                if c["name"] not in {s["name"] for s in summary}]
+        order = {c["name"]: i for i, c in enumerate(CASES)}
+        summary = sorted(kept + summary, key=lambda c: order.get(c["name"], len(order)))
     manifest = {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -899,7 +963,7 @@ def main():
         "texts": SCORED_TEXTS,
         "cases": summary,
     }
-    (args.out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     total = sum(c["bytes"] for c in summary)
     print(f"wrote {len(summary)} cases, {total} bytes, to {args.out}")
     if PROBLEMS:
