@@ -196,9 +196,11 @@ class Backend {
 
   // The Mamba-1 selective scan (§1.9 step 6) from a zero state, per channel c (state [N]):
   // S[n] <- exp(dt_c A[c, n]) S[n] + dt_c B_t[n] x_c;  y_c = sum_n S[n] C_t[n] + D[c] x_c,
-  // A = -exp(A_log). x, dt, y: [T, C]; B, C: [T, N]; A_log: [C, N]; D: [C].
+  // A = -exp(A_log). x, dt, y: [T, C]; B, C: [T, N]; A_log: [C, N]; D: [C]. Step: token by
+  // token (the reference); Chunked: the decays of kSsdChunk tokens at once, then the scan over
+  // the chunk (docs/ssm.md). Both give the same values up to fp32 rounding.
   virtual void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
-                              const Buf& Cm, const Weight& D, Buf& y) = 0;
+                              const Buf& Cm, const Weight& D, SsdForm form, Buf& y) = 0;
 
   // Gated RMSNorm of the Mamba-2 mixers over groups of `group` consecutive values of each row,
   // statistic in fp32, w: [x.cols()] (G2: group = cols; G3/G4: group = cols / n_groups):

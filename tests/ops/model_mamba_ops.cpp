@@ -1,8 +1,9 @@
-// Op tests of the Mamba ops of the CPU backend (ssm_dt, ssd_scan in both forms, selective_scan,
-// rms_norm_gate, conv1d_silu with bias, relu2, scale_cols): each against a plain double-precision
-// computation written here, and the chunked SSD against the step form across chunk boundaries
-// (T = 1, chunk-1, chunk, chunk+1, 3 chunk+5) with step sizes near 0 and large and A_log spread
-// over three decades.
+// Op tests of the Mamba ops of the CPU backend (ssm_dt, ssd_scan and selective_scan in both
+// forms, rms_norm_gate, conv1d_silu with bias, relu2, scale_cols): each against a plain
+// double-precision computation written here, and the chunked SSD and chunked selective scan
+// against their step forms across chunk boundaries (T = 1, chunk-1, chunk, chunk+1, 3 chunk+5)
+// with step sizes near 0 and large and A_log spread over three (SSD) or four (selective scan)
+// decades, so decays run from near 1 to near 0.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -126,34 +127,72 @@ INSTANTIATE_TEST_SUITE_P(ChunkBoundaries, SsdForms,
                          testing::Values(1, kSsdChunk - 1, kSsdChunk, kSsdChunk + 1,
                                          3 * kSsdChunk + 5));
 
-TEST(MambaOps, SelectiveScanMatchesDouble) {
-  auto be = make_cpu_backend();
-  std::mt19937 g(7);
-  const int64_t T = 37, Ch = 70, N = 5;  // 70 channels cross the 64-channel blocks
-  std::vector<float> x = uniform(g, T * Ch, -2, 2), dt = uniform(g, T * Ch, 1e-3f, 3.0f);
-  std::vector<float> B = uniform(g, T * N, -1, 1), C = uniform(g, T * N, -1, 1);
-  HostWeight A(uniform(g, Ch * N, std::log(0.1f), std::log(20.0f)), {Ch, N}, "A_log");
-  HostWeight D(uniform(g, Ch, -1, 1), {Ch}, "D");
-  Buf xb = be->from_host(x.data(), T, Ch), db = be->from_host(dt.data(), T, Ch);
-  Buf bb = be->from_host(B.data(), T, N), cb = be->from_host(C.data(), T, N);
-  Buf y = be->alloc(T, Ch);
-  be->selective_scan(xb, db, A.w(), bb, cb, D.w(), y);
-  std::vector<float> got(static_cast<size_t>(T * Ch));
-  be->to_host(y, got.data());
+std::vector<float> run_scan(Backend& be, const std::vector<float>& x, const std::vector<float>& dt,
+                            const HostWeight& A, const std::vector<float>& B,
+                            const std::vector<float>& C, const HostWeight& D, int64_t T,
+                            int64_t Ch, int64_t N, SsdForm form) {
+  Buf xb = be.from_host(x.data(), T, Ch), db = be.from_host(dt.data(), T, Ch);
+  Buf bb = be.from_host(B.data(), T, N), cb = be.from_host(C.data(), T, N);
+  Buf y = be.alloc(T, Ch);
+  be.selective_scan(xb, db, A.w(), bb, cb, D.w(), form, y);
+  std::vector<float> out(static_cast<size_t>(T * Ch));
+  be.to_host(y, out.data());
+  return out;
+}
+
+// The recurrence of §1.9 in double.
+std::vector<double> scan_reference(const std::vector<float>& x, const std::vector<float>& dt,
+                                   const std::vector<float>& A_log, const std::vector<float>& B,
+                                   const std::vector<float>& C, const std::vector<float>& D,
+                                   int64_t T, int64_t Ch, int64_t N) {
+  std::vector<double> y(static_cast<size_t>(T * Ch));
   for (int64_t c = 0; c < Ch; ++c) {
     std::vector<double> S(N, 0.0);
     for (int64_t t = 0; t < T; ++t) {
+      const double d = dt[t * Ch + c], u = x[t * Ch + c];
       double acc = 0;
       for (int64_t n = 0; n < N; ++n) {
-        const double a = -std::exp(static_cast<double>(A.data[c * N + n]));
-        S[n] = std::exp(a * dt[t * Ch + c]) * S[n] + dt[t * Ch + c] * B[t * N + n] * x[t * Ch + c];
+        const double a = -std::exp(static_cast<double>(A_log[c * N + n]));
+        S[n] = std::exp(a * d) * S[n] + d * B[t * N + n] * u;
         acc += S[n] * C[t * N + n];
       }
-      const double want = acc + D.data[c] * x[t * Ch + c];
-      ASSERT_NEAR(got[t * Ch + c], want, 1e-4 * (1 + std::abs(want))) << "t " << t << " c " << c;
+      y[t * Ch + c] = acc + D[c] * u;
     }
   }
+  return y;
 }
+
+class ScanForms : public testing::TestWithParam<int64_t> {};
+
+TEST_P(ScanForms, StepMatchesDoubleAndChunkedMatchesStep) {
+  const int64_t T = GetParam();
+  const int64_t Ch = 70, N = 16;  // 70 channels cross the step form's and the chunked form's blocks
+  auto be = make_cpu_backend();
+  std::mt19937 g(static_cast<unsigned>(T) + 100);
+  // Step sizes near 0 (decays near 1), moderate, and large (decays near 0 within one token);
+  // A_log over four decades as in Mamba's init (A = -[1..N]) and beyond.
+  for (auto [lo, hi] : {std::pair{1e-4f, 1e-2f}, std::pair{0.01f, 1.0f}, std::pair{1.0f, 8.0f}}) {
+    const std::vector<float> x = uniform(g, T * Ch, -2, 2), dt = uniform(g, T * Ch, lo, hi);
+    const std::vector<float> B = uniform(g, T * N, -1, 1), C = uniform(g, T * N, -1, 1);
+    const HostWeight A(uniform(g, Ch * N, std::log(0.01f), std::log(100.0f)), {Ch, N}, "A_log");
+    const HostWeight D(uniform(g, Ch, -1, 1), {Ch}, "D");
+    const std::vector<float> step = run_scan(*be, x, dt, A, B, C, D, T, Ch, N, SsdForm::Step);
+    const std::vector<float> chunked = run_scan(*be, x, dt, A, B, C, D, T, Ch, N, SsdForm::Chunked);
+    const std::vector<double> ref = scan_reference(x, dt, A.data, B, C, D.data, T, Ch, N);
+    double worst_step = 0, worst_chunk = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      const double tol = 1e-4 * (1 + std::abs(ref[i]));
+      worst_step = std::max(worst_step, std::abs(step[i] - ref[i]) / tol);
+      worst_chunk = std::max(worst_chunk, std::abs(chunked[i] - step[i]) / tol);
+    }
+    EXPECT_LE(worst_step, 1.0) << "step vs double, T " << T << " dt in [" << lo << ", " << hi << "]";
+    EXPECT_LE(worst_chunk, 1.0) << "chunked vs step, T " << T << " dt in [" << lo << ", " << hi << "]";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ChunkBoundaries, ScanForms,
+                         testing::Values(1, kSsdChunk - 1, kSsdChunk, kSsdChunk + 1,
+                                         3 * kSsdChunk + 5));
 
 TEST(MambaOps, SsmDtSoftplusAndClamp) {
   auto be = make_cpu_backend();

@@ -310,8 +310,8 @@ class CpuBackend final : public Backend {
     cpu::ssd_scan(x, dt, A_log, B, C, D, shape, form, y);
   }
   void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
-                      const Buf& C, const Weight& D, Buf& y) override {
-    cpu::selective_scan(x, dt, A_log, B, C, D, y);
+                      const Buf& C, const Weight& D, SsdForm form, Buf& y) override {
+    cpu::selective_scan(x, dt, A_log, B, C, D, form, y);
   }
   void rms_norm_gate(const Buf& x, const Buf& z, const Weight& w, float eps, int64_t group,
                      GateOrder order, Buf& y) override {

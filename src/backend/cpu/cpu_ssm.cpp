@@ -8,7 +8,8 @@
 //   y_i = sum_{j<=i} (C_i . B_j) exp(c_i - c_j) dt_j x_j + exp(c_i) S C_i + D x_i,
 //   S <- exp(c_n) S + sum_j exp(c_n - c_j) dt_j x_j B_j^T.
 // Every exponent is a difference of cumulative log decays that is <= 0, so nothing overflows
-// for step sizes near 0 or large.
+// for step sizes near 0 or large. The Mamba-1 selective scan has a step form (`scan_step`, the
+// reference) and a chunked form (`scan_chunked`, see there).
 #include "backend/cpu/cpu_ssm.h"
 
 #include <cblas.h>
@@ -111,6 +112,113 @@ void ssd_chunked(const SsdHead& h, int64_t T, int64_t P, int64_t N) {
   }
 }
 
+// Row-major views of the selective-scan operands: x, dt, y [T, C]; B, C [T, N]; A [C, N]
+// (already -exp(A_log)); D [C].
+struct ScanIO {
+  const float* x;
+  const float* dt;
+  const float* B;
+  const float* C;
+  float* y;
+  const float* A;
+  const float* D;
+  int64_t Ch, N;
+};
+
+constexpr int64_t kStepBlock = 64;  // channels per task in the step form
+constexpr int64_t kScanBlock = 16;  // channels per task (and SIMD width of the scan) when chunked
+
+// The recurrence token by token for channels [c0, c0 + nc) (the reference form).
+void scan_step(const ScanIO& io, int64_t T, int64_t c0, int64_t nc) {
+  const int64_t Ch = io.Ch, N = io.N;
+  std::vector<float> S(static_cast<size_t>(nc * N), 0.0f);  // [nc, N]
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xt = io.x + t * Ch + c0;
+    const float* dtt = io.dt + t * Ch + c0;
+    const float* Bt = io.B + t * N;
+    const float* Ct = io.C + t * N;
+    float* yt = io.y + t * Ch + c0;
+    for (int64_t c = 0; c < nc; ++c) {
+      float* Sc = S.data() + c * N;
+      const float* Ac = io.A + (c0 + c) * N;
+      const float d = dtt[c], u = xt[c];
+      float acc = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        Sc[n] = std::exp(Ac[n] * d) * Sc[n] + (d * Bt[n]) * u;
+        acc += Sc[n] * Ct[n];
+      }
+      yt[c] = acc + u * io.D[c0 + c];
+    }
+  }
+}
+
+// The chunked form for channels [c0, c0 + nc), nc <= kScanBlock. A has one decay per (channel,
+// state), so there is no shared scalar decay that would turn a chunk into matrix products as in
+// SSD; what a chunk buys is the order of the work. Per chunk of kSsdChunk tokens:
+//   pass 1 (no dependency between tokens): dA[i, n, c] = exp(dt_i[c] A[c, n]) for the whole
+//     chunk in one vectorised loop (exp_f32; the exponentials are most of the arithmetic), and
+//     u[i, c] = dt_i[c] x_i[c];
+//   pass 2 (the recurrence, multiply-adds only, vectorised over channels):
+//     S[n, c] <- dA[i, n, c] S[n, c] + u[i, c] B_i[n];  y_i[c] = sum_n S[n, c] C_i[n] + D[c] x_i[c].
+// The state S [N, kScanBlock] is carried from chunk to chunk. Padding channels (c >= nc) have
+// dt = x = 0, so their state stays 0.
+void scan_chunked(const ScanIO& io, int64_t T, int64_t c0, int64_t nc) {
+  constexpr int64_t W = kScanBlock, L = kSsdChunk;
+  const int64_t Ch = io.Ch, N = io.N;
+  std::vector<float> At(static_cast<size_t>(N * W), 0.0f);   // [N, W] A transposed
+  std::vector<float> S(static_cast<size_t>(N * W), 0.0f);    // [N, W]
+  std::vector<float> dA(static_cast<size_t>(L * N * W));     // [L, N, W]
+  std::vector<float> u(static_cast<size_t>(L * W), 0.0f);    // [L, W]
+  std::vector<float> dtc(static_cast<size_t>(L * W), 0.0f);  // [L, W]
+  float Dc[W] = {}, yc[W];
+  for (int64_t c = 0; c < nc; ++c) {
+    Dc[c] = io.D[c0 + c];
+    for (int64_t n = 0; n < N; ++n) At[n * W + c] = io.A[(c0 + c) * N + n];
+  }
+  for (int64_t t0 = 0; t0 < T; t0 += L) {
+    const int64_t len = std::min(L, T - t0);
+    for (int64_t i = 0; i < len; ++i) {
+      const float* xt = io.x + (t0 + i) * Ch + c0;
+      const float* dtt = io.dt + (t0 + i) * Ch + c0;
+      for (int64_t c = 0; c < nc; ++c) {
+        dtc[i * W + c] = dtt[c];
+        u[i * W + c] = dtt[c] * xt[c];
+      }
+    }
+    // Pass 1: every decay of the chunk.
+    for (int64_t i = 0; i < len; ++i) {
+      const float* d = dtc.data() + i * W;
+      for (int64_t n = 0; n < N; ++n) {
+        float* out = dA.data() + (i * N + n) * W;
+        const float* a = At.data() + n * W;
+#pragma omp simd
+        for (int64_t c = 0; c < W; ++c) out[c] = exp_f32(a[c] * d[c]);
+      }
+    }
+    // Pass 2: the recurrence over the chunk.
+    for (int64_t i = 0; i < len; ++i) {
+      const int64_t t = t0 + i;
+      const float* Bt = io.B + t * N;
+      const float* Ct = io.C + t * N;
+      const float* ui = u.data() + i * W;
+      const float* xt = io.x + t * Ch + c0;
+      for (int64_t c = 0; c < W; ++c) yc[c] = 0.0f;
+      for (int64_t n = 0; n < N; ++n) {
+        float* Sn = S.data() + n * W;
+        const float* dAn = dA.data() + (i * N + n) * W;
+        const float b = Bt[n], cc = Ct[n];
+#pragma omp simd
+        for (int64_t c = 0; c < W; ++c) {
+          Sn[c] = dAn[c] * Sn[c] + ui[c] * b;
+          yc[c] += Sn[c] * cc;
+        }
+      }
+      float* yt = io.y + t * Ch + c0;
+      for (int64_t c = 0; c < nc; ++c) yt[c] = yc[c] + xt[c] * Dc[c];
+    }
+  }
+}
+
 }  // namespace
 
 void scale(Buf& x, float s) {
@@ -178,7 +286,7 @@ void ssd_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B, co
 }
 
 void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B,
-                    const Buf& Cm, const Weight& D, Buf& y) {
+                    const Buf& Cm, const Weight& D, SsdForm form, Buf& y) {
   const int64_t T = x.rows(), Ch = x.cols(), N = B.cols();
   LG_CHECK(dt.rows() == T && dt.cols() == Ch && B.rows() == T && Cm.rows() == T &&
                Cm.cols() == N && y.rows() == T && y.cols() == Ch &&
@@ -188,29 +296,15 @@ void selective_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf&
   std::vector<float> A = widen(A_log.view);  // [C, N]
   for (float& a : A) a = -std::exp(a);
   const std::vector<float> Dv = widen(D.view);
-  // Blocks of channels per thread; the state of a block is [block, N].
-  constexpr int64_t kBlock = 64;
+  const ScanIO io{x.data(), dt.data(), B.data(), Cm.data(), y.data(), A.data(), Dv.data(), Ch, N};
+  const int64_t block = form == SsdForm::Step ? kStepBlock : kScanBlock;
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t c0 = 0; c0 < Ch; c0 += kBlock) {
-    const int64_t nc = std::min(kBlock, Ch - c0);
-    std::vector<float> S(static_cast<size_t>(nc * N), 0.0f);  // [nc, N]
-    for (int64_t t = 0; t < T; ++t) {
-      const float* xt = x.data() + t * Ch + c0;
-      const float* dtt = dt.data() + t * Ch + c0;
-      const float* Bt = B.data() + t * N;
-      const float* Ct = Cm.data() + t * N;
-      float* yt = y.data() + t * Ch + c0;
-      for (int64_t c = 0; c < nc; ++c) {
-        float* Sc = S.data() + c * N;
-        const float* Ac = A.data() + (c0 + c) * N;
-        const float d = dtt[c], u = xt[c];
-        float acc = 0;
-        for (int64_t n = 0; n < N; ++n) {
-          Sc[n] = std::exp(Ac[n] * d) * Sc[n] + (d * Bt[n]) * u;
-          acc += Sc[n] * Ct[n];
-        }
-        yt[c] = acc + u * Dv[c0 + c];
-      }
+  for (int64_t c0 = 0; c0 < Ch; c0 += block) {
+    const int64_t nc = std::min(block, Ch - c0);
+    if (form == SsdForm::Step) {
+      scan_step(io, T, c0, nc);
+    } else {
+      scan_chunked(io, T, c0, nc);
     }
   }
 }

@@ -106,7 +106,8 @@ void Mamba1Mixer::forward(ForwardContext& ctx, const Buf& x, Buf& out) const {
   be.linear(dtr, dt_proj_, &dt_proj_bias_, dt);
   be.ssm_dt(dt, nullptr, 0.0f, std::numeric_limits<float>::infinity());
   Buf y = be.alloc(T, d);  // [T, d_inner]
-  be.selective_scan(xc, dt, A_log_, B, C, D_, y);
+  be.selective_scan(xc, dt, A_log_, B, C, D_, T >= kChunkedFrom ? SsdForm::Chunked : SsdForm::Step,
+                    y);
   be.swiglu(z, y, y);  // y * silu(z)
   be.linear(y, out_proj_, out_bias_ ? &*out_bias_ : nullptr, out);
 }

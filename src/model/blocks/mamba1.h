@@ -22,7 +22,11 @@ class Mamba1Mixer final : public Mixer {
                    const Mamba1Params& p);
   Mamba1Mixer(const PlanBinding& w, Backend& be, const std::string& prefix, Mamba1Params p);
 
+  // out[T, hidden] = out_proj(scan(conv(x)) * silu(z)) of x[T, hidden].
   void forward(ForwardContext& ctx, const Buf& x, Buf& out) const override;
+
+  // Windows of at least this many tokens use the chunked selective scan.
+  static constexpr int64_t kChunkedFrom = kSsdChunk;
 
  private:
   Mamba1Params p_;
