@@ -38,6 +38,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import sys
 import traceback
@@ -249,7 +250,7 @@ CASES = [
         dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
         config=dict(
             hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
-            num_key_value_heads=1, head_dim=32, rms_norm_eps=1e-6, hidden_act="silu",
+            num_key_value_heads=1, head_dim=32, rms_norm_eps=1e-5, hidden_act="silu",
             max_position_embeddings=1024, tie_word_embeddings=False, attention_bias=False,
             rope_parameters=dict(rope_type="default", rope_theta=10000.0,
                                  partial_rotary_factor=0.25, mrope_section=[2, 1, 1],
@@ -399,6 +400,65 @@ CASES = [
             mamba_expand=2, mamba_dt_rank=8, use_mamba_kernels=False,
         ),
     ),
+    # Mixtures of experts of the Mamba hybrids (docs/ssm.md). Router weights are drawn so that no
+    # routing decision on the scored texts is near a tie (ensure_router_gaps).
+    dict(
+        name="jamba_moe",
+        model_type="jamba",
+        exercises="Jamba MoE: 4 experts top-2 on layers 1 and 3 (expert_layer_period 2, offset "
+        "1), softmax router without renormalisation, SwiGLU experts stored one tensor per "
+        "expert; NoPE attention on MoE layer 1 (attn_layer_period 4, offset 1); dense SwiGLU on "
+        "layers 0 and 2; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False, num_experts=4,
+            num_experts_per_tok=2, attn_layer_period=4, attn_layer_offset=1,
+            expert_layer_period=2, expert_layer_offset=1, mamba_d_state=8, mamba_d_conv=4,
+            mamba_expand=2, mamba_dt_rank=8, use_mamba_kernels=False,
+        ),
+    ),
+    dict(
+        name="granite_hybrid_moe",
+        model_type="granitemoehybrid",
+        exercises="Granite-4.0-H MoE: 4 local experts top-2 (top-k on the router logits, softmax "
+        "over those k) with fused input_linear [E, 2I, H] / output_linear, plus the dense "
+        "shared_mlp, on every layer; layer_types [mamba, attention, mamba]; RoPE "
+        "(position_embedding_type rope, theta 1e4) on the attention layer; residual_multiplier "
+        "0.7, embedding_multiplier 2, attention_multiplier 0.125, logits_scaling 1.5; untied; BF16",
+        dtype="bfloat16", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=32, num_hidden_layers=3, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-6, hidden_act="silu",
+            max_position_embeddings=1024, tie_word_embeddings=False,
+            layer_types=["mamba", "attention", "mamba"], num_local_experts=4,
+            num_experts_per_tok=2, shared_intermediate_size=48, embedding_multiplier=2.0,
+            residual_multiplier=0.7, attention_multiplier=0.125, logits_scaling=1.5,
+            position_embedding_type="rope", rope_theta=10000.0,
+            mamba_n_heads=8, mamba_d_head=16, mamba_n_groups=1, mamba_d_state=16, mamba_d_conv=4,
+            mamba_expand=2, mamba_chunk_size=16,
+        ),
+    ),
+    dict(
+        name="nemotron_h_moe",
+        model_type="nemotron_h",
+        exercises="Nemotron-3 MoE: pattern ME*EM- (two E layers); 8 routed relu2 experts top-2, "
+        "sigmoid router with a non-zero e_score_correction_bias for the choice only, 2 groups "
+        "of which topk_group 1 is kept, weights normalised and x routed_scaling_factor 2.5; "
+        "relu2 shared expert with mlp_bias; released backbone.* names, one tensor per expert; F32",
+        dtype="float32", shard=None, config_form="v5", tokenizer="plain", vocab_pad=0,
+        config=dict(
+            hidden_size=64, intermediate_size=96, hybrid_override_pattern="ME*EM-",
+            num_attention_heads=4, num_key_value_heads=2, head_dim=16, mamba_num_heads=8,
+            mamba_head_dim=8, n_groups=2, ssm_state_size=16, conv_kernel=4, chunk_size=16,
+            use_conv_bias=True, use_bias=False, mlp_hidden_act="relu2", mlp_bias=True,
+            layer_norm_epsilon=1e-5, tie_word_embeddings=False, use_mamba_kernels=False,
+            max_position_embeddings=1024, n_routed_experts=8, num_experts_per_tok=2,
+            moe_intermediate_size=32, moe_shared_expert_intermediate_size=48, n_shared_experts=1,
+            n_group=2, topk_group=1, norm_topk_prob=True, routed_scaling_factor=2.5,
+        ),
+    ),
 ]
 
 # Families whose RMSNorm weights are zero-centred offsets (the norm multiplies by 1 + w).
@@ -501,6 +561,113 @@ def init_weights(model, gen, tied):
                 p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[-1]))
             else:
                 raise RuntimeError(f"init_weights: no rule for {name} {tuple(p.shape)}")
+
+
+# Routers: logits std ROUTER_SCALE[family] (weights N(0, scale^2 / hidden) on unit-RMS inputs) so
+# the chosen experts differ clearly from the others. A discrete choice flips if C++ and torch
+# disagree on its order, so every decision on the scored texts must win by at least
+# MIN_ROUTER_GAP in the units the choice is made in (logits; nemotron_h: sigmoid scores + bias,
+# whose derivative is <= 1/4). Both sides compute the router inputs in fp32 and differ by ~1e-6,
+# so the gap leaves two orders of magnitude. Router weights are redrawn until it holds.
+ROUTER_SCALE = {"jamba": 3.0, "granitemoehybrid": 3.0, "nemotron_h": 2.0}
+MIN_ROUTER_GAP = {"jamba": 1e-4, "granitemoehybrid": 1e-4, "nemotron_h": 2.5e-5}
+ROUTER_TRIES = 100
+
+
+def routers_of(model):
+    """(name, module) of every MoE router (transformers 5.17's modules; their `weight` is the
+    router matrix [E, H]; granite's is the checkpoints' router.layer.weight renamed on load)."""
+    t = model.config.model_type
+    suffix = {"jamba": ".feed_forward.router", "granitemoehybrid": ".block_sparse_moe.router",
+              "nemotron_h": ".mixer.gate"}.get(t)
+    if suffix is None:
+        return []
+    return [(n, m) for n, m in model.named_modules() if n.endswith(suffix)]
+
+
+def init_routers(model, gen):
+    """Draw the router weights (and nemotron_h's e_score_correction_bias, U(0, 0.5) rounded to
+    bf16 values so no storage dtype changes it: it moves the choice away from the weights while
+    keeping every choice score positive)."""
+    t = model.config.model_type
+    hidden = model.config.hidden_size
+    with torch.no_grad():
+        for _, m in routers_of(model):
+            m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * ROUTER_SCALE[t]
+                           / math.sqrt(hidden))
+            if t == "nemotron_h":
+                b = 0.5 * torch.rand(m.e_score_correction_bias.shape, generator=gen)
+                m.e_score_correction_bias.copy_(b.to(torch.bfloat16).float())
+
+
+def router_gap(model, id_lists):
+    """The smallest margin of any routing decision of `model` over the texts (see ROUTER_SCALE):
+    k-th minus (k+1)-th selection score, and for nemotron_h also the topk_group-th minus the next
+    group score (the sum of each group's two best scores)."""
+    c = model.config
+    t = c.model_type
+    k = c.num_experts_per_tok
+    n_experts = {"jamba": "num_experts", "granitemoehybrid": "num_local_experts",
+                 "nemotron_h": "n_routed_experts"}[t]
+    n_experts = getattr(c, n_experts)
+    seen = []
+
+    def record(mod, args, out):
+        # jamba's router is a Linear (logits); granite's and nemotron_h's routers return a tuple
+        # of which one element is the logits [T, E] (the others are [T, k] weights and indices).
+        if isinstance(out, tuple):
+            out = next(o for o in out if torch.is_floating_point(o) and o.shape[-1] == n_experts)
+        seen.append((mod, out.detach().float()))
+
+    hooks = [m.register_forward_hook(record) for _, m in routers_of(model)]
+    try:
+        for ids in id_lists:
+            logits_of(model, ids)
+    finally:
+        for h in hooks:
+            h.remove()
+    gap = math.inf
+    for mod, out in seen:
+        logits = out.reshape(-1, out.shape[-1])  # [T, E]
+        if t == "nemotron_h":
+            choice = logits.sigmoid() + mod.e_score_correction_bias.float()
+            n_group, per = c.n_group, c.n_routed_experts // c.n_group
+            groups = choice.view(-1, n_group, per).topk(2, dim=-1)[0].sum(-1)  # [T, n_group]
+            if c.topk_group < n_group:
+                g = groups.sort(dim=-1, descending=True)[0]
+                gap = min(gap, float((g[:, c.topk_group - 1] - g[:, c.topk_group]).min()))
+            keep = torch.zeros_like(groups).scatter_(1, groups.topk(c.topk_group, dim=-1)[1], 1)
+            mask = keep[:, :, None].expand(-1, n_group, per).reshape(choice.shape).bool()
+            choice = choice.masked_fill(~mask, float("-inf"))
+        else:
+            choice = logits
+        s = choice.sort(dim=-1, descending=True)[0]
+        gap = min(gap, float((s[:, k - 1] - s[:, k]).min()))
+    return gap, len(seen)
+
+
+def ensure_router_gaps(name, model, gen, id_lists, torch_dtype):
+    """Redraw the routers until every decision on the texts wins by MIN_ROUTER_GAP, measured on
+    the model as its files will hold it (parameters rounded through the storage dtype)."""
+    t = model.config.model_type
+    if not routers_of(model):
+        return None
+    for attempt in range(ROUTER_TRIES):
+        init_routers(model, gen)
+        stored = copy.deepcopy(model)
+        with torch.no_grad():
+            for p in stored.parameters():
+                p.copy_(p.to(torch_dtype).float())
+        gap, n_calls = router_gap(stored, id_lists)
+        if n_calls == 0:
+            problem(name, "no router ran in the forward pass")
+            return None
+        if gap >= MIN_ROUTER_GAP[t]:
+            print(f"  routers drawn {attempt + 1} time(s): smallest routing gap {gap:.3g} "
+                  f"(>= {MIN_ROUTER_GAP[t]:g}) over {n_calls} router calls", flush=True)
+            return gap
+    problem(name, f"no router draw in {ROUTER_TRIES} kept every routing gap >= {MIN_ROUTER_GAP[t]}")
+    return None
 
 
 def decoder_of(model):
@@ -636,8 +803,13 @@ def fp64_logprobs(case_dir, id_lists):
     """log p of the targets from the saved model computed in fp64 throughout. transformers casts to
     fp32 explicitly in places (norms, the delta rule); those casts are redirected to fp64 for the
     duration. Returns None where the model cannot run in fp64 (a fused-expert kernel)."""
-    model = AutoModelForCausalLM.from_pretrained(
-        case_dir, dtype=torch.float32, attn_implementation="eager").double().eval()
+    kwargs = dict(dtype=torch.float32, attn_implementation="eager")
+    try:  # eager experts: transformers 5's default grouped_mm kernel has no fp64
+        model = AutoModelForCausalLM.from_pretrained(case_dir, experts_implementation="eager",
+                                                     **kwargs)
+    except (TypeError, ValueError):
+        model = AutoModelForCausalLM.from_pretrained(case_dir, **kwargs)
+    model = model.double().eval()
     to_float32, tensor_float = torch.float32, torch.Tensor.float
     torch.float32 = torch.float64
     torch.Tensor.float = lambda self, *a, **k: self.to(torch.float64)
@@ -654,6 +826,44 @@ def fp64_logprobs(case_dir, id_lists):
         return None
     finally:
         torch.float32, torch.Tensor.float = to_float32, tensor_float
+
+
+FUSED_EXPERTS = (".experts.gate_up_proj", ".experts.up_proj", ".experts.down_proj")
+
+
+def is_fused_expert(key):
+    return key.endswith(FUSED_EXPERTS)
+
+
+def split_experts(tensors):
+    """transformers 5's fused expert tensors written one tensor per expert, as checkpoints store
+    them: gate_up_proj [E, 2I, H] (gate first) -> experts.{e}.gate_proj/up_proj.weight [I, H];
+    up_proj [E, I, H] (non-gated experts) -> experts.{e}.up_proj.weight; down_proj [E, H, I] ->
+    experts.{e}.down_proj.weight. Other tensors are kept."""
+    out = {}
+    for k, v in tensors.items():
+        if k.endswith(".experts.gate_up_proj"):
+            stem, inter = k[: -len("gate_up_proj")], v.shape[1] // 2
+            for e in range(v.shape[0]):
+                out[f"{stem}{e}.gate_proj.weight"] = v[e, :inter].contiguous()
+                out[f"{stem}{e}.up_proj.weight"] = v[e, inter:].contiguous()
+        elif k.endswith((".experts.up_proj", ".experts.down_proj")):
+            stem, part = k.rsplit(".", 1)
+            for e in range(v.shape[0]):
+                out[f"{stem}.{e}.{part}.weight"] = v[e].contiguous()
+        else:
+            out[k] = v
+    return out
+
+
+def load_file_keys(case_dir):
+    """The tensor names of the saved model.safetensors files."""
+    from safetensors import safe_open
+    keys = []
+    for path in sorted(case_dir.glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as f:
+            keys += list(f.keys())
+    return keys
 
 
 def released_layout(case_dir, model):
@@ -679,31 +889,20 @@ def released_layout(case_dir, model):
                     tensors[stem + part + "_conv1d.weight"] = t.contiguous()
             else:
                 tensors[k] = v
-    elif c.model_type == "qwen3_next":
+    elif c.model_type in ("qwen3_next", "jamba"):
         tensors = load_file(str(path))
-        if not any(".experts.gate_up_proj" in k for k in tensors):
+        if not any(is_fused_expert(k) for k in tensors):
             return
-        out = {}
-        for k, v in tensors.items():
-            if k.endswith(".experts.gate_up_proj"):
-                stem, inter = k[: -len("gate_up_proj")], v.shape[1] // 2
-                for e in range(v.shape[0]):
-                    out[f"{stem}{e}.gate_proj.weight"] = v[e, :inter].contiguous()
-                    out[f"{stem}{e}.up_proj.weight"] = v[e, inter:].contiguous()
-            elif k.endswith(".experts.down_proj"):
-                stem = k[: -len("down_proj")]
-                for e in range(v.shape[0]):
-                    out[f"{stem}{e}.down_proj.weight"] = v[e].contiguous()
-            else:
-                out[k] = v
-        tensors = out
+        tensors = split_experts(tensors)
     elif c.model_type == "nemotron_h":
-        # Released Nemotron-H checkpoints name the stack backbone.* (embeddings, norm_f).
+        # Released Nemotron-H checkpoints name the stack backbone.* (embeddings, norm_f) and
+        # store experts one tensor per expert (non-gated: up_proj [I, H], down_proj [H, I]).
         tensors = load_file(str(path))
-        if any(k.startswith("backbone.") for k in tensors):
+        if (any(k.startswith("backbone.") for k in tensors)
+                and not any(is_fused_expert(k) for k in tensors)):
             return
         out = {}
-        for k, v in tensors.items():
+        for k, v in split_experts(tensors).items():
             k = k.replace("model.embed_tokens.", "backbone.embeddings.")
             k = k.replace("model.norm.", "backbone.norm_f.")
             out[k.replace("model.", "backbone.", 1) if k.startswith("model.") else k] = v
@@ -754,9 +953,10 @@ def make_case(index, case, tok, texts, out_dir):
     model.config.save_pretrained(case_dir)  # AutoTokenizer reads config.json too
     hf_tok = AutoTokenizer.from_pretrained(case_dir)
     id_lists = [hf_tok(t)["input_ids"] for t in texts]
+    torch_dtype, st_dtype = DTYPES[case["dtype"]]
+    ensure_router_gaps(name, model, gen, id_lists, torch_dtype)
     scale = calibrate_final_norm(model, id_lists)
 
-    torch_dtype, st_dtype = DTYPES[case["dtype"]]
     # What the files hold, upcast: parameters rounded through the storage dtype. Buffers (the
     # rotary inv_freq) stay fp32 as transformers recomputes them on load.
     in_memory = copy.deepcopy(model)
@@ -864,6 +1064,18 @@ def make_case(index, case, tok, texts, out_dir):
             problem(name, f"ill-conditioned: the fp32 reference is {reference_noise:.3g} from fp64 "
                           f"(limit {REFERENCE_NOISE_LIMIT}); change the case's seed or config")
 
+    router_margin = None
+    if routers_of(ref):  # the reference's own routing decisions, as the files hold the routers
+        router_margin, _ = router_gap(ref, record["ids"])
+        print(f"  reference: smallest routing gap {router_margin:.3g}", flush=True)
+        if router_margin < MIN_ROUTER_GAP[case["model_type"]]:
+            problem(name, f"a routing decision of the reloaded model is within {router_margin:.3g} "
+                          f"of a tie")
+        for k in load_file_keys(case_dir):  # the MoE names as saved (experts 0 and 1 only)
+            moe = any(w in k for w in ("expert", "router", "gate.", "shared_mlp", "sparse_moe"))
+            if moe and not re.search(r"experts\.([2-9]|\d\d+)\.", k):
+                print(f"  tensor {k}", flush=True)
+
     all_ent = [e for ents in record["entropies"] for e in ents]
     n_params = sum(p.numel() for p in ref.parameters())
     expected = {
@@ -882,6 +1094,7 @@ def make_case(index, case, tok, texts, out_dir):
         "final_norm_scale": scale,
         "mean_entropy": sum(all_ent) / len(all_ent),
         "reference_fp32_vs_fp64": reference_noise,
+        "min_router_gap": router_margin,
         "regenerate": REGENERATE,
         "layers": layers,
         "inv_freq": {k: [f32(x) for x in v] for k, v in buffers.items()},

@@ -218,9 +218,10 @@ ModelConfig read_nemotron_h(Reader& r, const json& cfg) {
   e.num_experts = r.integer("n_routed_experts", 8, 1);
   e.num_experts_per_tok = r.integer("num_experts_per_tok", 2, 1);
   e.intermediate_size = r.integer("moe_intermediate_size", 7688, 1);
+  // NemotronHMoE always builds one shared expert of moe_shared_expert_intermediate_size; the
+  // modeling code never reads n_shared_experts, so any other count would be silently ignored.
   const int64_t n_shared = r.integer("n_shared_experts", 1, 0);
-  e.shared_intermediate_size = r.integer("moe_shared_expert_intermediate_size", 7688, 1) * n_shared;
-  if (n_shared > 1) r.fail("n_shared_experts", "transformers builds one shared expert; got " + std::to_string(n_shared));
+  e.shared_intermediate_size = r.integer("moe_shared_expert_intermediate_size", 7688, 1);
   e.n_group = r.integer("n_group", 1, 1);
   e.topk_group = r.integer("topk_group", 1, 1);
   e.norm_topk_prob = r.boolean("norm_topk_prob", true);
@@ -228,10 +229,18 @@ ModelConfig read_nemotron_h(Reader& r, const json& cfg) {
   if (r.has("moe_latent_size"))
     r.fail("moe_latent_size", "latent MoE projections are not supported by lossgap");
   if (any_moe) {
-    if (e.num_experts % e.n_group != 0 || e.topk_group > e.n_group)
-      r.fail("n_group", "must divide n_routed_experts and be >= topk_group");
-    if (e.num_experts_per_tok > e.num_experts)
-      r.fail("num_experts_per_tok", "exceeds n_routed_experts");
+    if (n_shared != 1)
+      r.fail("n_shared_experts", "transformers 5.17 always builds exactly one shared expert; got " +
+                                     std::to_string(n_shared));
+    if (e.num_experts % e.n_group != 0 || e.num_experts / e.n_group < 2)
+      r.fail("n_group", "must divide n_routed_experts into groups of at least 2 experts (groups "
+                        "score their two best), got " + std::to_string(e.n_group) + " for " +
+                        std::to_string(e.num_experts) + " experts");
+    if (e.topk_group > e.n_group)
+      r.fail("topk_group", "exceeds n_group " + std::to_string(e.n_group));
+    if (e.num_experts_per_tok > e.topk_group * (e.num_experts / e.n_group))
+      r.fail("num_experts_per_tok", "exceeds the experts of the topk_group kept groups (" +
+                                        std::to_string(e.topk_group * (e.num_experts / e.n_group)) + ")");
     s.moe = e;
   }
   const int64_t mtp = r.integer("num_nextn_predict_layers", 0, 0);

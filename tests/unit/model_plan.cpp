@@ -1,8 +1,12 @@
 // TensorPlan / Checkpoint tests on small checkpoints written by the test: a llama-style plan
 // (the example of tensor_plan.h) binds; tied embeddings follow transformers; missing, unused,
 // wrong-shape and wrong-dtype tensors are InputErrors naming tensor, file, expected and actual;
-// identity hashes agree with an independent sha256sum.
+// identity hashes agree with an independent sha256sum. The plan of the real Nemotron-3 Nano
+// config (../shared/data/configs) names its MoE tensors as the released checkpoint does, with
+// shapes computed here from the config's own numbers.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,6 +14,7 @@
 #include "core/error.h"
 #include "core_safetensors_writer.h"
 #include "model/checkpoint.h"
+#include "model/registry.h"
 
 namespace lossgap {
 namespace {
@@ -208,6 +213,55 @@ TEST(TensorPlan, ShardedCheckpointAndIdentity) {
   write_file(s / "header.bin", bytes.substr(0, 8 + n));
   EXPECT_EQ(model_identity(s).weights, coreutils(s / "header.bin"));
   EXPECT_EQ(model_identity(s).tokenizer, "");
+}
+
+// NVIDIA-Nemotron-3-Nano-30B-A3B: every E of hybrid_override_pattern is a MoE layer whose tensors
+// the released checkpoint names backbone.layers.{i}.mixer.{gate.weight, gate.e_score_correction_bias,
+// experts.{e}.up_proj.weight, experts.{e}.down_proj.weight, shared_experts.{up,down}_proj.weight}.
+TEST(TensorPlan, RealNemotron3NanoMoePlan) {
+  const fs::path file = fs::path(LOSSGAP_SHARED_DIR) / "data" / "configs" /
+                        "nvidia__NVIDIA-Nemotron-3-Nano-30B-A3B-BF16" / "config.json";
+  if (!fs::exists(file)) GTEST_SKIP() << "no " << file << " (../shared absent)";
+  std::ifstream in(file);
+  const json raw = json::parse(in);
+  const ModelConfig cfg = load_config(file);
+  const TensorPlan plan = arch_module(cfg).plan(cfg);
+
+  const int64_t hidden = raw.at("hidden_size"), n_experts = raw.at("n_routed_experts");
+  const int64_t inter = raw.at("moe_intermediate_size");
+  const int64_t shared = raw.at("moe_shared_expert_intermediate_size");
+  const std::string pattern = raw.at("hybrid_override_pattern");
+  auto shape_of = [&](const std::string& name) {
+    const TensorSpec* t = plan.find(name);
+    EXPECT_NE(t, nullptr) << name << " is not planned";
+    return t ? t->shape : std::vector<int64_t>{};
+  };
+  using Shape = std::vector<int64_t>;
+  int64_t n_moe = 0, n_expert_tensors = 0;
+  for (size_t il = 0; il < pattern.size(); ++il) {
+    const std::string p = "backbone.layers." + std::to_string(il) + ".mixer.";
+    if (pattern[il] != 'E') {
+      EXPECT_EQ(plan.find(p + "gate.weight"), nullptr) << "layer " << il << " is " << pattern[il];
+      continue;
+    }
+    ++n_moe;
+    EXPECT_EQ(shape_of(p + "gate.weight"), (Shape{n_experts, hidden}));
+    EXPECT_EQ(shape_of(p + "gate.e_score_correction_bias"), (Shape{n_experts}));
+    for (int64_t e = 0; e < n_experts; ++e) {
+      const std::string x = p + "experts." + std::to_string(e) + ".";
+      EXPECT_EQ(shape_of(x + "up_proj.weight"), (Shape{inter, hidden}));
+      EXPECT_EQ(shape_of(x + "down_proj.weight"), (Shape{hidden, inter}));
+      EXPECT_EQ(plan.find(x + "gate_proj.weight"), nullptr) << "relu2 experts are not gated";
+    }
+    EXPECT_EQ(plan.find(p + "experts." + std::to_string(n_experts) + ".up_proj.weight"), nullptr);
+    EXPECT_EQ(shape_of(p + "shared_experts.up_proj.weight"), (Shape{shared, hidden}));
+    EXPECT_EQ(shape_of(p + "shared_experts.down_proj.weight"), (Shape{hidden, shared}));
+    EXPECT_EQ(plan.find(p + "shared_experts.up_proj.bias"), nullptr) << "mlp_bias is false";
+  }
+  for (const TensorSpec& t : plan.specs()) n_expert_tensors += t.name.find(".experts.") != std::string::npos;
+  EXPECT_EQ(n_moe, std::count(pattern.begin(), pattern.end(), 'E'));
+  EXPECT_GT(n_moe, 0);
+  EXPECT_EQ(n_expert_tensors, n_moe * n_experts * 2) << "up and down per expert, nothing else";
 }
 
 TEST(TensorPlan, GlobMatch) {

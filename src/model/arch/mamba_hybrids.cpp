@@ -8,8 +8,11 @@
 //   granitemoehybrid  template G (residual_multiplier), fused SwiGLU shared_mlp, attention
 //               scale attention_multiplier, embedding and logits multipliers
 //   falcon_h1   template F: Mamba-2 beside attention in every layer, multipliers everywhere
+// MoE (blocks/moe.h): nemotron_h's "moe" layers (a whole mixer, template S, relu^2 experts and
+// shared expert), jamba's feed_forward on expert layers, granitemoehybrid's block_sparse_moe plus
+// shared_mlp on every layer when num_local_experts > 0.
 // One function per family says its names; plan and build walk the same description so the two
-// cannot disagree. Not yet: the routed experts of MoE layers (a clear InputError names them).
+// cannot disagree.
 #include <functional>
 
 #include "core/error.h"
@@ -19,6 +22,7 @@
 #include "model/blocks/mamba2.h"
 #include "model/blocks/mlp.h"
 #include "model/blocks/mlp_variants.h"
+#include "model/blocks/moe.h"
 
 namespace lossgap {
 namespace {
@@ -73,6 +77,32 @@ MlpVariantSpec mlp_spec(const ModelConfig& c) {
     m.down_multiplier = s.mlp_down_multiplier;
   }
   return m;
+}
+
+MoeSpec moe_spec(const ModelConfig& c) {
+  const SsmParams& s = *c.ssm;
+  LG_CHECK(s.moe.has_value(), c.model_type + " MoE layer without expert settings");
+  const SsmMoeParams& m = *s.moe;
+  MoeSpec e;
+  e.hidden_size = c.hidden_size;
+  e.num_experts = m.num_experts;
+  e.num_experts_per_tok = m.num_experts_per_tok;
+  e.moe_intermediate_size = m.intermediate_size;
+  e.shared_expert_intermediate_size = m.shared_intermediate_size;
+  e.norm_topk_prob = m.norm_topk_prob;
+  e.n_group = m.n_group;
+  e.topk_group = m.topk_group;
+  e.routed_scaling_factor = m.routed_scaling_factor;
+  if (c.model_type == "nemotron_h") {
+    e.family = MoeFamily::NemotronH;
+    e.shared_bias = c.mlp_bias;
+  } else if (c.model_type == "granitemoehybrid") {
+    e.family = MoeFamily::Granite;
+  } else {
+    LG_CHECK(c.model_type == "jamba", "mamba_hybrids: MoE in " + c.model_type);
+    e.family = MoeFamily::Jamba;
+  }
+  return e;
 }
 
 // Plans (plan != null) or builds (w, be != null) the whole model.
@@ -131,9 +161,6 @@ void assemble(const ModelConfig& c, Assembly& a) {
     const std::string p = n.layers + std::to_string(il) + ".";
     const std::string& kind = c.layer_types.at(il);
     const std::string& ffn = s.ffn_types.at(il);
-    if (kind == "moe" || ffn == "moe")
-      throw InputError(c.path.string(), "layer " + std::to_string(il) + ": the routed-expert (MoE) layers of " +
-                                            c.model_type + " are not supported by lossgap yet");
     DecoderLayer layer;
     layer.kind = kind;
     layer.residual = n.residual;
@@ -145,6 +172,9 @@ void assemble(const ModelConfig& c, Assembly& a) {
     } else if (kind == "mlp") {
       std::unique_ptr<VariantMlp> mlp = a.part<VariantMlp>(p + n.ffn, mlp_spec(c));
       if (mlp) layer.mixer = std::make_unique<MlpAsMixer>(std::move(mlp));
+    } else if (kind == "moe") {
+      std::unique_ptr<SparseMoe> moe = a.part<SparseMoe>(p + n.ffn, moe_spec(c));
+      if (moe) layer.mixer = std::make_unique<MlpAsMixer>(std::move(moe));
     } else {
       LG_CHECK(kind == "parallel_hybrid", "mamba_hybrids: layer kind " + kind);
       layer.mixer = a.mamba(c, p + n.mamba);
@@ -157,7 +187,11 @@ void assemble(const ModelConfig& c, Assembly& a) {
       layer.mixer_scale = static_cast<float>(s.residual_multiplier);
     if (!ffn.empty()) {
       layer.ffn_norm = a.norm(p + n.norm2 + ".weight", H, c.rms_norm_eps);
-      if (c.model_type == "bamba" || c.model_type == "jamba") {
+      if (ffn == "moe") {
+        // granite's block_sparse_moe and shared_mlp are siblings in the layer (prefix p).
+        const bool granite = c.model_type == "granitemoehybrid";
+        layer.ffn = a.part<SparseMoe>(granite ? p : p + n.ffn, moe_spec(c));
+      } else if (c.model_type == "bamba" || c.model_type == "jamba") {
         if (a.plan) {
           SwiGluMlp::plan(*a.plan, p + n.ffn, H, c.intermediate_size, c.mlp_bias);
         } else {
