@@ -38,7 +38,7 @@ print(len(e["texts"]))' "$dir/expected.json" "$TMP/$name" >/dev/null
   "$BIN" tokenize "$dir" --file "$TMP/$name.0.txt" > "$TMP/$name.table"
   "$BIN" inspect "$dir" > "$TMP/$name.inspect"
   "$BIN" inspect "$dir" --config-only > "$TMP/$name.config"
-  python3 - "$dir/expected.json" "$TMP/$name" <<'PY'
+  python3 - "$dir/expected.json" "$TMP/$name" "$dir" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))
 base = sys.argv[2]
@@ -57,8 +57,24 @@ if table[-1] != f"{len(json.load(open(base + '.0.json'))['ids'])} tokens, {len(e
     fail.append(f"table footer: {table[-1]}")
 inspect = open(base + ".inspect").read()
 params = next(l for l in inspect.splitlines() if l.startswith("parameters")).split()[-1].replace(",", "")
-if int(params) != e["n_parameters"]:
-    fail.append(f"inspect parameters {params} != {e['n_parameters']}")
+# inspect counts every stored element the model uses; transformers' n_parameters leaves out the
+# persistent buffers it stores in the file (Nemotron-H's router e_score_correction_bias).
+import glob, struct
+def stored_buffer_elements(model_dir):
+    n = 0
+    for f in glob.glob(model_dir + "/*.safetensors"):
+        with open(f, "rb") as fh:
+            header = json.loads(fh.read(struct.unpack("<Q", fh.read(8))[0]))
+        for key, info in header.items():
+            if key.endswith("e_score_correction_bias"):
+                size = 1
+                for d in info["shape"]:
+                    size *= d
+                n += size
+    return n
+hf_params = e["n_parameters"] + stored_buffer_elements(sys.argv[3])
+if int(params) != hf_params:
+    fail.append(f"inspect parameters {params} != {hf_params} (transformers' parameters + stored buffers)")
 # transformers 5.17 calls every recurrent layer "linear_attention" (and Falcon-H1's parallel
 # layers "hybrid"); lossgap names the kind by its mixer, so Mamba layers read "mamba".
 MAMBA_FAMILIES = {"bamba", "jamba", "mamba", "mamba2", "nemotron_h", "granitemoehybrid"}
