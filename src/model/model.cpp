@@ -49,6 +49,25 @@ class LoadedModel final : public Model {
     return decoder_.score(*be_, ids, first_target);
   }
 
+  std::vector<TokenScore> score_queries(std::span<const int32_t> ids,
+                                        std::span<const TokenQuery> queries) const override {
+    const int64_t V = ckpt_.config().vocab_size;
+    const auto check = [&](int32_t id, const std::string& what) {
+      if (id < 0 || id >= V)
+        throw InputError(ckpt_.config().path.string(),
+                         "vocab_size: token id " + std::to_string(id) + " " + what + " is outside [0, " +
+                             std::to_string(V) + ") (tokenizer and model disagree)");
+    };
+    for (size_t t = 0; t < ids.size(); ++t) check(ids[t], "at window index " + std::to_string(t));
+    for (const TokenQuery& q : queries) {
+      LG_CHECK(q.position >= 1 && q.position <= ids.size(),
+               "score_queries: position " + std::to_string(q.position) + " outside [1, " +
+                   std::to_string(ids.size()) + "]");
+      check(q.id, "queried at position " + std::to_string(q.position));
+    }
+    return decoder_.score_queries(*be_, ids, queries);
+  }
+
  private:
   Checkpoint ckpt_;
   const ArchModule& module_;
@@ -61,6 +80,20 @@ class LoadedModel final : public Model {
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& dir) {
   return std::make_unique<LoadedModel>(Checkpoint::open(dir));
+}
+
+std::vector<TokenScore> Model::score_queries(std::span<const int32_t> ids,
+                                             std::span<const TokenQuery> queries) const {
+  std::vector<TokenScore> out;
+  out.reserve(queries.size());
+  std::vector<int32_t> window;
+  for (const TokenQuery& q : queries) {
+    LG_CHECK(q.position >= 1 && q.position <= ids.size(), "score_queries: position outside [1, n]");
+    window.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(q.position));
+    window.push_back(q.id);
+    out.push_back(score(window, q.position).at(0));
+  }
+  return out;
 }
 
 void set_num_threads(int n) { cpu_set_num_threads(n); }

@@ -24,6 +24,12 @@ struct TokenScore {
   float top1_logprob = 0;  // its log-probability
 };
 
+// One token to score at one position of a window (Model::score_queries).
+struct TokenQuery {
+  size_t position = 0;  // 1 <= position <= n: the token is predicted from the logits at position - 1
+  int32_t id = 0;       // the token scored there (any id in [0, V), not necessarily ids[position])
+};
+
 struct ModelInfo {
   std::string model_type;
   std::vector<std::string> layer_kinds;        // one per layer, e.g. "sliding_attention"
@@ -46,6 +52,16 @@ class Model {
   // between calls. Returns n - first_target records; record j is for target ids[first_target + j],
   // predicted from the logits at position first_target + j - 1. Requires 1 <= first_target <= n.
   virtual std::vector<TokenScore> score(std::span<const int32_t> ids, size_t first_target) const = 0;
+
+  // Scores any tokens at any positions of one window (ids at positions 0..n-1, zero initial
+  // state): record i is the TokenScore of token queries[i].id predicted from the logits at
+  // queries[i].position - 1, i.e. what score() gives for the window ids[0..position) + {id}.
+  // Position n (the token after the window) is allowed. Exact, because the logits at p - 1 see
+  // only ids[0..p): alternatives to the next token after a shared prefix need no extra forward
+  // pass. Throws InputError for an id outside [0, V); requires 1 <= position <= n. The default
+  // makes one score() call per query; a model overrides it with one forward pass.
+  virtual std::vector<TokenScore> score_queries(std::span<const int32_t> ids,
+                                                std::span<const TokenQuery> queries) const;
 };
 
 // Threads for all CPU work (matrix products and our own loops). 0 = all cores.

@@ -26,6 +26,17 @@ struct Decoder {
   // logits at the previous position. Ids must be in [0, V) and 1 <= first_target <= n (checked
   // by the caller).
   std::vector<TokenScore> score(Backend& be, std::span<const int32_t> ids, size_t first_target) const;
+
+  // Model::score_queries's contract, in one forward pass over ids (ids and query ids in
+  // [0, V), 1 <= position <= n, checked by the caller).
+  std::vector<TokenScore> score_queries(Backend& be, std::span<const int32_t> ids,
+                                        std::span<const TokenQuery> queries) const;
+
+ private:
+  // The residual stream after the last layer: [T, H].
+  Buf forward(Backend& be, std::span<const int32_t> ids) const;
+  // Scores targets from final-layer states x [n, H] (final norm, multiplier, scoring head).
+  void head_scores(Backend& be, const Buf& x, std::span<const int32_t> targets, std::span<TokenScore> out) const;
 };
 
 }  // namespace lossgap
