@@ -3,9 +3,12 @@
 // ids, context 4096 / stride 2048), then the analysis exactly as the command runs it: load the
 // store into records, every tagger (with the shipped POS model when given), every category with
 // a 1000-resample document bootstrap, distance and position bins, filtered losses, the
-// regression, and the JSON rendering. Prints JSON: seconds per stage, CPU seconds, peak resident
-// memory. The store is kept (and reused when it exists) so a rerun measures the report only.
+// regression, and the terminal summary and JSON renderings. Prints JSON: seconds and fraction of
+// the whole per stage (load, each stage of analyse(), rendering), CPU seconds (user + system, all
+// threads), the load average as it starts (the machine is shared), peak resident memory. The
+// store is kept (and reused when it exists) so a rerun measures the report only.
 // Usage: bench_report_scale [TOKENS] [STORE_PATH] [POS_MODEL]
+#include <omp.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -19,6 +22,7 @@
 
 #include "analysis/analysis.h"
 #include "report/json.h"
+#include "report/summary.h"
 #include "store/store.h"
 
 namespace {
@@ -126,6 +130,11 @@ int main(int argc, char** argv) {
     build_store(path, n);
     build = since(t);
   }
+  double load_before = -1;  // the 1-minute load average as the report starts (other work on the machine)
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load_before) != 1) load_before = -1;
+    std::fclose(f);
+  }
   std::optional<PosTagger> tagger;
   if (!pos_model.empty()) tagger.emplace(PosTagger::load(pos_model));
   AnalysisOptions opt;
@@ -140,6 +149,7 @@ int main(int argc, char** argv) {
   const double analysis = since(t);
   t = std::chrono::steady_clock::now();
   const std::string json = render_json(res, false);
+  const std::string summary = render_summary(res);
   const double render = since(t);
   const double cpu = cpu_seconds() - c0;
   rusage ru{};
@@ -150,10 +160,17 @@ int main(int argc, char** argv) {
               tagger ? "true" : "false", opt.bootstrap.resamples, res.categories.size());
   std::printf("  \"store_build_seconds\": %.2f,\n  \"store_bytes\": %llu,\n", build,
               static_cast<unsigned long long>(fs::file_size(path)));
-  std::printf("  \"load_seconds\": %.2f,\n  \"analysis_seconds\": %.2f,\n  \"json_seconds\": %.3f,\n", load, analysis,
-              render);
-  std::printf("  \"report_seconds\": %.2f,\n  \"report_cpu_seconds\": %.2f,\n", load + analysis + render, cpu);
-  std::printf("  \"peak_rss_mib\": %.1f,\n  \"json_bytes\": %zu\n}\n", static_cast<double>(ru.ru_maxrss) / 1024.0,
-              json.size());
+  const double total = load + analysis + render;
+  std::printf("  \"load_seconds\": %.2f,\n  \"analysis_seconds\": %.2f,\n  \"render_seconds\": %.3f,\n", load,
+              analysis, render);
+  std::printf("  \"report_seconds\": %.2f,\n  \"report_cpu_seconds\": %.2f,\n", total, cpu);
+  std::printf("  \"threads\": %d,\n  \"load_average_before\": %.2f,\n", omp_get_max_threads(), load_before);
+  std::printf("  \"stages\": {\n    \"load\": {\"seconds\": %.2f, \"fraction\": %.3f}", load, load / total);
+  for (const StageTime& st : res.timing)
+    std::printf(",\n    \"%s\": {\"seconds\": %.2f, \"fraction\": %.3f}", st.stage.c_str(), st.seconds,
+                st.seconds / total);
+  std::printf(",\n    \"render\": {\"seconds\": %.3f, \"fraction\": %.3f}\n  },\n", render, render / total);
+  std::printf("  \"peak_rss_mib\": %.1f,\n  \"json_bytes\": %zu,\n  \"summary_bytes\": %zu\n}\n",
+              static_cast<double>(ru.ru_maxrss) / 1024.0, json.size(), summary.size());
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "analysis/analysis.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -81,36 +82,77 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
   out.bytes = r.text.size();
   out.warnings = run.warnings;
 
+  auto clock = std::chrono::steady_clock::now();
+  auto lap = [&](const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    out.timing.push_back({stage, std::chrono::duration<double>(now - clock).count()});
+    clock = now;
+  };
+
   // Taggers.
   const CopyTags copy = tag_copy(r);
+  lap("tag_copy");
   const DelimTags delim = tag_delim(r);
+  lap("tag_delim");
   const std::vector<FormClass> form = tag_form(r, delim.doc_class);
+  lap("tag_form");
   const ContextTags ctx = tag_context(r);
+  lap("tag_context");
   std::vector<uint16_t> pos_tag;
   TokenMask content, function, other, initial, continuation;
+  std::vector<std::string> upos_names;  // the tagger's UPOS tags, sorted
+  std::vector<TokenMask> upos_masks;    // [upos_names.size()]
   if (opt.pos_tagger) {
+    const PosTagger& tagger = *opt.pos_tagger;
     out.pos_tagged = true;
     pos_tag.assign(N, Filter::kNoTag);
     std::vector<uint8_t> is_initial(N, 0);
+    // Documents in parallel, the longest first (dynamic scheduling then balances the cores);
+    // each writes its own tokens, so the result does not depend on the threads.
+    std::vector<size_t> order(D);
+    for (size_t d = 0; d < D; ++d) order[d] = d;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return r.text_begin[a + 1] - r.text_begin[a] > r.text_begin[b + 1] - r.text_begin[b];
+    });
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t d = 0; d < D; ++d) {
-      std::vector<std::pair<uint32_t, uint32_t>> spans;
-      for (size_t i = r.doc_begin[d]; i < r.doc_begin[d + 1]; ++i) spans.emplace_back(r.byte_begin[i], r.byte_end[i]);
-      const DocumentPos dp = tag_tokens(*opt.pos_tagger, r.doc_text(d), spans);
-      for (size_t k = 0; k < dp.tokens.size(); ++k) {
-        const size_t i = r.doc_begin[d] + k;
-        if (dp.tokens[k].word >= 0) pos_tag[i] = dp.tokens[k].tag;
-        is_initial[i] = dp.tokens[k].word_initial ? 1 : 0;
+    for (size_t k = 0; k < D; ++k) {
+      const size_t d = order[k];
+      const size_t b = r.doc_begin[d], n = r.doc_begin[d + 1] - b;
+      std::vector<std::pair<uint32_t, uint32_t>> spans(n);
+      for (size_t t = 0; t < n; ++t) spans[t] = {r.byte_begin[b + t], r.byte_end[b + t]};
+      const DocumentPos dp = tag_tokens(tagger, r.doc_text(d), spans);
+      for (size_t t = 0; t < n; ++t) {
+        if (dp.tokens[t].word >= 0) pos_tag[b + t] = dp.tokens[t].tag;
+        is_initial[b + t] = dp.tokens[t].word_initial ? 1 : 0;
       }
     }
-    auto cls = [&](size_t i) {
-      return pos_tag[i] == Filter::kNoTag ? PosClass::Other : pos_class_of(opt.pos_tagger->upos(pos_tag[i]));
-    };
-    content = mask_of(N, [&](size_t i) { return cls(i) == PosClass::Content; });
-    function = mask_of(N, [&](size_t i) { return cls(i) == PosClass::Function; });
-    other = mask_of(N, [&](size_t i) { return cls(i) == PosClass::Other; });
-    initial = mask_of(N, [&](size_t i) { return is_initial[i] != 0; });
-    continuation = mask_of(N, [&](size_t i) { return pos_tag[i] != Filter::kNoTag && !is_initial[i]; });
+    lap("tag_pos");
+    // Per tag id: its class and the index of its UPOS among the sorted names.
+    for (uint16_t t = 0; t < tagger.n_tags(); ++t) {
+      const std::string u(tagger.upos(t));
+      if (std::find(upos_names.begin(), upos_names.end(), u) == upos_names.end()) upos_names.push_back(u);
+    }
+    std::sort(upos_names.begin(), upos_names.end());
+    std::vector<PosClass> tag_class(tagger.n_tags());
+    std::vector<size_t> tag_upos(tagger.n_tags());
+    for (uint16_t t = 0; t < tagger.n_tags(); ++t) {
+      tag_class[t] = pos_class_of(tagger.upos(t));
+      tag_upos[t] = static_cast<size_t>(
+          std::find(upos_names.begin(), upos_names.end(), tagger.upos(t)) - upos_names.begin());
+    }
+    content = function = other = initial = continuation = TokenMask(N);
+    upos_masks.assign(upos_names.size(), TokenMask(N));
+    for (size_t i = 0; i < N; ++i) {
+      const uint16_t t = pos_tag[i];
+      const PosClass c = t == Filter::kNoTag ? PosClass::Other : tag_class[t];
+      (c == PosClass::Content ? content : c == PosClass::Function ? function : other).set(i);
+      if (is_initial[i]) initial.set(i);
+      if (t != Filter::kNoTag) {
+        if (!is_initial[i]) continuation.set(i);
+        upos_masks[tag_upos[t]].set(i);
+      }
+    }
+    lap("pos_masks");
   }
   const TagColumns cols{copy, delim, form, ctx, opt.pos_tagger ? &content : nullptr,
                         opt.pos_tagger ? &function : nullptr};
@@ -148,16 +190,7 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
         }
       add("WORD-INITIAL", "pos", initial);
       add("CONTINUATION", "pos", continuation);
-      std::vector<std::string> upos;
-      for (uint16_t t = 0; t < opt.pos_tagger->n_tags(); ++t) {
-        const std::string u(opt.pos_tagger->upos(t));
-        if (std::find(upos.begin(), upos.end(), u) == upos.end()) upos.push_back(u);
-      }
-      std::sort(upos.begin(), upos.end());
-      for (const std::string& u : upos)
-        add("UPOS/" + u, "upos", mask_of(N, [&](size_t i) {
-              return pos_tag[i] != Filter::kNoTag && opt.pos_tagger->upos(pos_tag[i]) == u;
-            }));
+      for (size_t u = 0; u < upos_names.size(); ++u) add("UPOS/" + upos_names[u], "upos", std::move(upos_masks[u]));
     }
     take("copy");
     take("delim");
@@ -165,9 +198,10 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
     for (Category& c : position_bins(ctx)) add(c.name, "position", std::move(c.members));
     uint8_t max_f = 0;
     for (uint8_t b : ctx.freq_bucket) max_f = std::max(max_f, b);
-    for (uint32_t b = 0; b <= max_f && N > 0; ++b)
-      add("FREQ " + freq_bucket_label(static_cast<uint8_t>(b)), "frequency",
-          mask_of(N, [&](size_t i) { return ctx.freq_bucket[i] == b; }));
+    std::vector<TokenMask> freq(N > 0 ? max_f + 1u : 0u, TokenMask(N));
+    for (size_t i = 0; i < N; ++i) freq[ctx.freq_bucket[i]].set(i);
+    for (size_t b = 0; b < freq.size(); ++b)
+      add("FREQ " + freq_bucket_label(static_cast<uint8_t>(b)), "frequency", std::move(freq[b]));
     take("domain");
     for (const RegexTagSpec& spec : opt.regex_tags) add(spec.name, "user", tag_regex(r, spec));
     std::vector<std::vector<SpanLabel>> spans(D);
@@ -179,6 +213,7 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
     if (any_spans)
       for (Category& c : tag_span_labels(r, spans)) add(c.name, "user", std::move(c.members));
   }
+  lap("categories");
 
   // The filter: excluded units count as unscored for every model.
   if (!opt.where.empty()) {
@@ -190,8 +225,10 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
         if (!keep.test(i)) col[i] = std::numeric_limits<float>::quiet_NaN();
   }
   for (size_t i = 0; i < N; ++i) out.targets += r.is_target(i) ? 1 : 0;
+  lap("filter");
 
   out.losses = filtered_losses(r, loss_filters(r, cols), opt.bootstrap);
+  lap("filtered_losses");
 
   std::vector<Category> indicators;
   for (const Category& c : cats)
@@ -207,12 +244,14 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
     for (size_t k = 0; k < cats.size(); ++k)
       if (out.categories[k].group == "position") p.by_position.push_back(p.categories[k]);
     p.by_copy_distance = compare_categories(r, 0, m, dist_bins, opt.bootstrap);
+    lap("compare_categories");
     try {
       p.regression = gap_regression(r, 0, m,
                                     RegressionInputs{indicators, copy, ctx, opt.pos_tagger ? &continuation : nullptr});
     } catch (const InputError& e) {
       p.regression_error = e.detail();
     }
+    lap("regression");
     out.pairs.push_back(std::move(p));
   }
 
@@ -251,6 +290,7 @@ AnalysisResult analyse(LoadedRun run, const AnalysisOptions& opt) {
     }
     out.view.push_back(std::move(v));
   }
+  lap("view_documents");
   return out;
 }
 

@@ -69,6 +69,13 @@ struct ViewDocument {
   std::vector<std::vector<uint16_t>> member;  // [T] indices into AnalysisResult::categories (ALL left out)
 };
 
+// Wall seconds of one stage of analyse(), for benchmarks and progress lines (not in the JSON:
+// timings differ from run to run).
+struct StageTime {
+  std::string stage;  // "tag_copy", "tag_pos", "compare", ...
+  double seconds = 0;
+};
+
 struct AnalysisResult {
   int schema_version = kReportSchemaVersion;
   std::string tool_version, git_commit;
@@ -90,6 +97,7 @@ struct AnalysisResult {
   std::vector<LossRow> losses;  // per model (model-major): ALL, CONTENT∩NO-COPY (with POS), COPY-5
   std::vector<PairResult> pairs;  // [M - 1]: baseline vs each other model, in model order
   std::vector<ViewDocument> view;
+  std::vector<StageTime> timing;  // analyse()'s stages in order; their sum is its wall time
 
   const char* unit_name() const { return level == PairLevel::Token ? "token" : "word"; }
 };

@@ -1,5 +1,5 @@
-// The part-of-speech tagger at inference: model file I/O, greedy decoding, per-token tags.
-// Training lives in pos_train.cpp.
+// The part-of-speech tagger at inference: model file I/O, the reference greedy decoder, per-token
+// tags. The fast decoder lives in pos_fast.cpp, training in pos_train.cpp.
 #include "tags/pos.h"
 
 #include <algorithm>
@@ -127,11 +127,6 @@ const char* pos_class_name(PosClass c) {
   return "other";
 }
 
-void PosTagger::finish() {
-  tag_keys_.clear();
-  for (size_t k = 0; k < tags_.size(); ++k) tag_keys_.push_back(std::to_string(k));
-}
-
 PosTagger PosTagger::load(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string(), "cannot open the part-of-speech model file");
@@ -254,7 +249,7 @@ void PosTagger::save(const std::filesystem::path& path) const {
   if (!out) throw InputError(path.string(), "write failed");
 }
 
-std::vector<uint16_t> PosTagger::tag_words(std::span<const std::string_view> words) const {
+std::vector<uint16_t> PosTagger::tag_words_reference(std::span<const std::string_view> words) const {
   std::vector<pos_detail::PosWord> pw = pos_detail::prepare_words(words, lexicon_);
   std::vector<uint16_t> out(words.size());
   std::vector<float> scores(tags_.size());

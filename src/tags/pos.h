@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,14 @@
 #include "tags/words.h"
 
 namespace lossgap {
+
+// std::hash over string views, so maps keyed by std::string are searched without a copy.
+struct PosStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using PosStringMap = std::unordered_map<std::string, V, PosStringHash, std::equal_to<>>;
 
 // DESIGN.md's coarse classes of UPOS tags.
 enum class PosClass : uint8_t {
@@ -42,8 +51,13 @@ class PosTagger {
   std::string_view xpos(uint16_t tag) const { return tags_[tag].second; }
 
   // Tags one sentence given as words (UD syntactic words: "do" "n't"), one tag id per word.
+  // The fast path: features hashed straight from the words into a flat table, no string built
+  // per feature; gives exactly the tags of tag_words_reference (tests/unit/tags_pos.cpp).
   std::vector<uint16_t> tag_words(std::span<const std::string_view> words) const;
   std::vector<uint16_t> tag_words(std::span<const std::string> words) const;
+  // The plain form of the same decoder (pos_detail::extract_features, one hash-map lookup per
+  // feature): the reference the fast path is tested against; training scores the same way.
+  std::vector<uint16_t> tag_words_reference(std::span<const std::string_view> words) const;
 
   // Splits text into words and rough sentences (words.h) and tags them, in text order.
   struct TaggedWord {
@@ -59,18 +73,45 @@ class PosTagger {
  private:
   friend struct PosTaggerBuilder;  // pos_train.cpp builds taggers from trained weights
   PosTagger() = default;
-  void finish();  // fills tag_keys_ from tags_
+  // Fills tag_keys_ from tags_ and the fast path's tables from the weights (pos_fast.cpp);
+  // called again whenever the weights change (training snapshots).
+  void finish();
 
   std::vector<std::pair<std::string, std::string>> tags_;  // [n_tags] (UPOS, XPOS)
   std::vector<std::string> tag_keys_;                      // [n_tags] tag id as text, in features
-  std::unordered_map<std::string, uint16_t> tagdict_;      // unambiguous frequent word -> tag
-  std::unordered_map<std::string, std::string> lexicon_;   // norm -> ambiguity class
+  PosStringMap<uint16_t> tagdict_;                         // unambiguous frequent word -> tag
+  PosStringMap<std::string> lexicon_;                      // norm -> ambiguity class
   // Sparse weights: feature hash -> its rows [offsets_[k], offsets_[k+1]) of classes_/weights_.
   std::unordered_map<uint64_t, uint32_t> index_;
   std::vector<std::string> feature_names_;  // [n_features] for save()
   std::vector<uint32_t> offsets_;           // [n_features + 1]
   std::vector<uint16_t> classes_;           // [n_weights]
   std::vector<float> weights_;              // [n_weights]
+
+  // The fast path's tables (finish()). A feature's weights: a range [begin, end) of `rows_`,
+  // or, for a feature with many classes (begin has kDenseBit), the dense row begin & ~kDenseBit
+  // of `dense_` (zeros where it has no weight: adding +0 leaves every score bit for bit as is).
+  static constexpr uint32_t kDenseBit = 0x80000000u;
+  struct Rows {
+    uint32_t begin = 0, end = 0;  // end == 0: the feature has no weight
+  };
+  struct Slot {                   // open addressing, linear probing; end == 0: empty slot
+    uint64_t hash = 0;
+    Rows rows;
+  };
+  struct Weight {
+    float w;
+    uint16_t cls;
+  };
+  std::vector<Slot> table_;    // [power of two >= 1.6 n_features]
+  std::vector<Weight> rows_;   // [n_weights] classes_/weights_ side by side
+  std::vector<float> dense_;   // [n_dense, dense_width_] features with kDenseRows (pos_fast.cpp) classes or more
+  size_t dense_width_ = 0;     // n_tags rounded up to a multiple of 8
+  // Features of the previous tags, by tag state (tag id, then n_tags = "-START-",
+  // n_tags + 1 = "-START2-"): rows of "t1 p1", "t2 p2", "t12 p1 p2", and the hash states of
+  // "t1w p1 " and "t1a p1 " that the word's norm / ambiguity class completes.
+  std::vector<Rows> t1_rows_, t2_rows_, t12_rows_;  // [S], [S], [S * S] (p1 * S + p2)
+  std::vector<uint64_t> t1w_state_, t1a_state_;     // [S]
 };
 
 // A weight as model files store it (an integer number of hundredths) and as training rounds it,

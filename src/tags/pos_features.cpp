@@ -10,17 +10,6 @@
 namespace lossgap::pos_detail {
 namespace {
 
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001b3ull;
-
-uint64_t fnv_update(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= kFnvPrime;
-  }
-  return h;
-}
-
 // Template names, short because every feature name starting with one is stored in the model.
 constexpr std::array<std::string_view, 30> kTemplates = {
     "b",     // bias
@@ -49,6 +38,7 @@ constexpr std::array<std::string_view, 30> kTemplates = {
     "t1a",   // tag i-1, ambiguity class of word i
     "aa+1",  // ambiguity classes of words i, i+1
 };
+static_assert(kTemplates.size() == kNumTemplates, "one name per Template");
 
 // Code points of s (valid UTF-8 assumed; an invalid byte counts as one character).
 std::vector<std::string_view> chars(std::string_view s) {
@@ -94,30 +84,61 @@ char shape_class(std::string_view ch) {
 
 uint64_t fnv1a64(std::string_view s) { return fnv_update(kFnvOffset, s); }
 
+uint64_t template_state(uint8_t tmpl) { return fnv_update(fnv_update(kFnvOffset, kTemplates[tmpl]), " "); }
+
+void normalize_word(std::string_view form, std::string& norm, std::string& shape) {
+  const size_t shape0 = shape.size();
+  auto add_shape = [&](char sc) {
+    if (shape.size() == shape0 || shape.back() != sc) shape.push_back(sc);
+  };
+  bool ascii = true;
+  for (unsigned char c : form) ascii = ascii && c < 0x80;
+  if (ascii) {
+    // ASCII: utf8proc's categories are Lu for A-Z, Ll for a-z, Nd for 0-9, none of the letter
+    // or mark classes for any other byte, so shape_class and tolower reduce to these.
+    for (unsigned char c : form) {
+      if (c >= 'A' && c <= 'Z') {
+        add_shape('X');
+        norm.push_back(static_cast<char>(c - 'A' + 'a'));
+      } else if (c >= 'a' && c <= 'z') {
+        add_shape('x');
+        norm.push_back(static_cast<char>(c));
+      } else if (c >= '0' && c <= '9') {
+        add_shape('d');
+        norm.push_back('0');
+      } else {
+        add_shape(static_cast<char>(c));
+        norm.push_back(static_cast<char>(c));
+      }
+    }
+    return;
+  }
+  for (std::string_view ch : chars(form)) {
+    char sc = shape_class(ch);
+    add_shape(sc);
+    if (sc == 'd' && ch.size() == 1) {
+      norm.push_back('0');
+      continue;
+    }
+    utf8proc_int32_t cp = -1;
+    utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(ch.data()),
+                     static_cast<utf8proc_ssize_t>(ch.size()), &cp);
+    if (cp < 0) {
+      norm.append(ch);
+      continue;
+    }
+    utf8proc_uint8_t buf[4];
+    auto n = utf8proc_encode_char(utf8proc_tolower(cp), buf);
+    norm.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+  }
+}
+
 std::vector<PosWord> prepare_words(std::span<const std::string_view> forms, const Lexicon& lexicon) {
   std::vector<PosWord> out(forms.size());
   for (size_t k = 0; k < forms.size(); ++k) {
     PosWord& w = out[k];
     w.form = forms[k];
-    std::vector<std::string_view> cs = chars(w.form);
-    for (std::string_view ch : cs) {
-      char sc = shape_class(ch);
-      if (w.shape.empty() || w.shape.back() != sc) w.shape.push_back(sc);
-      if (sc == 'd' && ch.size() == 1) {
-        w.norm.push_back('0');
-        continue;
-      }
-      utf8proc_int32_t cp = -1;
-      utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(ch.data()),
-                       static_cast<utf8proc_ssize_t>(ch.size()), &cp);
-      if (cp < 0) {
-        w.norm.append(ch);
-        continue;
-      }
-      utf8proc_uint8_t buf[4];
-      auto n = utf8proc_encode_char(utf8proc_tolower(cp), buf);
-      w.norm.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
-    }
+    normalize_word(w.form, w.norm, w.shape);
     auto it = lexicon.find(w.norm);
     w.ambiguity = it == lexicon.end() ? std::string_view("?") : std::string_view(it->second);
     std::vector<std::string_view> ns = chars(w.norm);

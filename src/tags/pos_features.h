@@ -10,10 +10,40 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tags/pos.h"
+
 namespace lossgap::pos_detail {
+
+inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+inline constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+
+// FNV-1a 64: h continued over the bytes of s.
+inline uint64_t fnv_update(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+  return h;
+}
+
+// The feature templates, in the order extract_features emits them (the decoder adds their
+// weights in that order).
+enum Template : uint8_t {
+  kBias, kWord, kForm, kSuffix1, kSuffix2, kSuffix3, kSuffix4, kPrefix1, kPrefix2, kPrefix3,
+  kShape, kTag1, kTag2, kTag12, kTag1Word, kWordM1, kSuffix3M1, kWordM2, kWordP1, kSuffix3P1,
+  kWordP2, kShapeP1, kShapeM1, kWordM1Word, kWordWordP1, kAmb, kAmbP1, kAmbP2, kTag1Amb,
+  kAmbAmbP1, kNumTemplates
+};
+
+// The FNV-1a state after a feature name's template and its space ("w "): a feature's hash is
+// this state continued over its part a (then " " and b for a pair).
+uint64_t template_state(uint8_t tmpl);
+
+// The norm (lowercased, each decimal digit -> '0') and shape ("Xx", "d,d": runs of one
+// character class collapsed) of a word as written, appended to `norm` and `shape`.
+void normalize_word(std::string_view form, std::string& norm, std::string& shape);
 
 // A word prepared once per sentence.
 struct PosWord {
@@ -27,7 +57,7 @@ struct PosWord {
 
 // Ambiguity classes: norm -> the ids of the tags a frequent training word had ("40|87").
 // The class of the next words is the greedy decoder's look-ahead.
-using Lexicon = std::unordered_map<std::string, std::string>;
+using Lexicon = PosStringMap<std::string>;
 
 std::vector<PosWord> prepare_words(std::span<const std::string_view> forms, const Lexicon& lexicon);
 

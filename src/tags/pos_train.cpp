@@ -119,6 +119,7 @@ class Perceptron {
       }
       offsets.push_back(static_cast<uint32_t>(classes.size()));
     }
+    PosTaggerBuilder::finish(t);  // the fast decoder's tables follow the new weights
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -264,6 +265,56 @@ TEST(TagsPos, ShippedModelTagsTokens) {
   EXPECT_EQ(doc.tokens[3].word, 2);  // "'t" is inside "n't"
   EXPECT_EQ(doc.tokens[3].xpos, "RB");
   EXPECT_EQ(doc.tokens[8].word, -1);
+}
+
+// The fast decoder (pos_fast.cpp) against the reference decoder, tag for tag: on random
+// sentences mixing frequent words (tag dictionary, lexicon), capitals, digits, punctuation,
+// non-ASCII letters, invalid UTF-8 and long words; and on a tagger trained in memory.
+TEST(TagsPos, FastDecoderMatchesReference) {
+  const PosTagger t = PosTagger::load(shipped_model());
+  const std::vector<std::string> pieces = {
+      "the", "The", "run", "runs", "can", "n't", "'s", "do", "John", "Paris", "3.14", "1,000", "1999",
+      ".", ",", "!", "?", "--", "(", ")", "\"", "U.S.", "e-mail", "x", "I", "straße", "ÉCOLE", "naïve",
+      "日本語", "Ωmega", "\xff\xfe", "a\xc3", "supercalifragilisticexpialidocious", "ABC123def",
+      "_init_", "<b>", "http://x.org", "😀", "Mr.", "well-known", "x2", "00", "", "   "};
+  std::mt19937 rng(7);
+  for (int s = 0; s < 400; ++s) {
+    std::vector<std::string> words(1 + rng() % 30);
+    for (auto& w : words) {
+      w = pieces[rng() % pieces.size()];
+      if (rng() % 4 == 0) w += pieces[rng() % pieces.size()];
+    }
+    std::vector<std::string_view> views(words.begin(), words.end());
+    ASSERT_EQ(t.tag_words(std::span<const std::string_view>(views)),
+              t.tag_words_reference(std::span<const std::string_view>(views)))
+        << "sentence " << s;
+  }
+  PosTrainResult trained = train_pos_tagger(tiny_corpus(), tiny_corpus(), PosTrainOptions{});
+  for (const UdSentence& u : tiny_corpus()) {
+    std::vector<std::string_view> views(u.forms.begin(), u.forms.end());
+    EXPECT_EQ(trained.tagger.tag_words(std::span<const std::string_view>(views)),
+              trained.tagger.tag_words_reference(std::span<const std::string_view>(views)));
+  }
+  EXPECT_TRUE(t.tag_words(std::span<const std::string_view>()).empty());
+}
+
+// Every sentence of the UD test splits: the fast decoder gives the reference decoder's tags.
+TEST(TagsPos, FastDecoderMatchesReferenceOnUdTest) {
+  fs::path ud = fs::path(LOSSGAP_SHARED_DIR) / "data/ud";
+  if (!fs::exists(ud / "en_ewt-ud-test.conllu")) {
+    GTEST_SKIP() << "no UD data at " << ud << " (the shared data folder is absent)";
+  }
+  const PosTagger t = PosTagger::load(shipped_model());
+  size_t words = 0;
+  for (const char* name : {"en_ewt-ud-test", "en_gum-ud-test", "en_pud-ud-test"}) {
+    for (const UdSentence& u : read_conllu(ud / (std::string(name) + ".conllu"))) {
+      std::vector<std::string_view> views(u.forms.begin(), u.forms.end());
+      ASSERT_EQ(t.tag_words(std::span<const std::string_view>(views)),
+                t.tag_words_reference(std::span<const std::string_view>(views)));
+      words += views.size();
+    }
+  }
+  EXPECT_GT(words, 10000u);
 }
 
 // The figures of docs/pos-tagger.md: accuracy of the shipped model on the held-out UD splits.
