@@ -4,6 +4,8 @@
 // summary. Generation, scoring and statistics live in probes/; this file wires them together.
 // Definitions: docs/probes.md.
 #include <chrono>
+#include <map>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -46,6 +48,9 @@ struct ProbeOptions {
   std::string bos = "auto";
   int threads = 0;
   uint32_t resamples = 1000;
+  int64_t max_distance = 0;
+  bool force_context = false;
+  bool resume = false;
 };
 
 constexpr int64_t kDefaultDistances[] = {32, 64, 128, 256, 512, 1024};
@@ -101,6 +106,55 @@ void print_table(const std::vector<CellSummary>& cells, const std::vector<Loaded
               models[0].name.c_str());
 }
 
+// The distances a run asks for: --distances, or the doubling list from 32 to --max-distance
+// (and that distance itself), or the default list.
+std::vector<int64_t> requested_distances(const ProbeOptions& o, int64_t context, const char*& where) {
+  std::vector<int64_t> out;
+  if (!o.distances.empty()) {
+    where = "--distances";
+    for (int64_t d : o.distances) {
+      if (d < 1) throw InputError(where, "distances must be >= 1 token, found " + std::to_string(d));
+      out.push_back(d);
+    }
+  } else if (o.max_distance != 0) {
+    where = "--max-distance";
+    if (o.max_distance < 1 || o.max_distance >= context)
+      throw InputError(where, "must be in [1, context) = [1, " + std::to_string(context) + "), found " +
+                                  std::to_string(o.max_distance));
+    for (int64_t d = kDefaultDistances[0]; d < o.max_distance; d *= 2) out.push_back(d);
+    out.push_back(o.max_distance);
+  } else {
+    where = nullptr;
+    out.assign(std::begin(kDefaultDistances), std::end(kDefaultDistances));
+  }
+  return out;
+}
+
+// A cell that no instance of fits the context (checked on its first instances).
+struct LeftOut {
+  Task task;
+  int64_t distance;
+  size_t tokens;  // what an instance needs, BOS included
+  std::string model;
+};
+
+// Whether instances of (task, d) fit every model's context: the first instance the measuring
+// tokenizer can place decides (instances differ by a few tokens; longer ones are counted as
+// skipped.length).
+std::optional<LeftOut> check_fit(const Generator& gen, Task task, int64_t d, const std::vector<LoadedModel>& models) {
+  for (uint64_t index = 0; index < 16; ++index) {
+    const std::optional<ProbeInstance> inst = gen.make(task, d, index);
+    if (!inst) continue;
+    for (const LoadedModel& m : models) {
+      const Prepared p = prepare(*inst, *m.tokenizer, m.policy);
+      if (p.skip == Skip::Length) return LeftOut{task, d, p.tokens, m.name};
+      if (p.skip) break;
+    }
+    if (inst) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void run_probe(const ProbeOptions& o) {
   if (o.models.empty()) throw InputError("--model", "at least one model directory is required");
   if (!o.names.empty() && o.names.size() != o.models.size())
@@ -115,10 +169,12 @@ void run_probe(const ProbeOptions& o) {
   ScoringPolicy requested;
   requested.context = o.context;
   requested.bos = parse_bos_policy(o.bos, "--bos");
+  requested.force_context = o.force_context;
 
   set_num_threads(o.threads);
   std::vector<LoadedModel> models;
   int64_t context = 0;
+  std::string context_from;  // which model's limit sets the context
   for (size_t i = 0; i < o.models.size(); ++i) {
     require_model_dir(o.models[i]);
     LoadedModel m;
@@ -135,36 +191,42 @@ void run_probe(const ProbeOptions& o) {
     const ModelIdentity id = model_identity(m.dir);
     m.record = {m.name, m.dir, cfg.model_type, id.config, id.tokenizer, id.weights,
                 m.policy.bos_id ? std::optional<int64_t>(*m.policy.bos_id) : std::nullopt};
-    context = i == 0 ? m.policy.context : std::min(context, m.policy.context);
+    if (i == 0 || m.policy.context < context) {
+      context = m.policy.context;
+      context_from = o.context != 0 ? std::string("--context") : m.name + "'s max_position_embeddings";
+    }
     models.push_back(std::move(m));
   }
+  for (LoadedModel& m : models) m.policy.context = context;
+  const Generator gen(*models[0].tokenizer, o.seed);
 
-  // Distances: the defaults that fit the context, or exactly the ones asked for.
-  std::vector<int64_t> distances;
-  const int64_t max_distance = context - Generator::kProbeOverheadTokens;
-  if (o.distances.empty()) {
-    for (int64_t d : kDefaultDistances) {
-      if (d <= max_distance) distances.push_back(d);
-    }
-    if (distances.size() < std::size(kDefaultDistances))
-      std::fprintf(stderr, "lossgap probe: default distances above %lld tokens left out: they do not fit the "
-                           "context of %lld tokens with the probe text (%lld tokens)\n",
-                   static_cast<long long>(max_distance), static_cast<long long>(context),
-                   static_cast<long long>(Generator::kProbeOverheadTokens));
-    if (distances.empty())
-      throw InputError("--context", "a context of " + std::to_string(context) + " tokens holds no probe distance");
-  } else {
-    for (int64_t d : o.distances) {
-      if (d < 1) throw InputError("--distances", "distances must be >= 1 token, found " + std::to_string(d));
-      if (d > max_distance)
-        throw InputError("--distances", "distance " + std::to_string(d) + " with the probe text (" +
-                                            std::to_string(Generator::kProbeOverheadTokens) +
-                                            " tokens) does not fit the context of " + std::to_string(context) +
-                                            " tokens; the largest is " + std::to_string(max_distance));
-      distances.push_back(d);
+  // Distances: an asked-for distance that some task cannot fit is an error; a default one is
+  // left out for that task with a note (and listed in the JSON summary).
+  const char* where = nullptr;
+  const std::vector<int64_t> distances = requested_distances(o, context, where);
+  std::vector<LeftOut> left_out;
+  std::vector<std::pair<Task, int64_t>> cells_to_run;
+  for (Task task : tasks) {
+    for (int64_t d : distances) {
+      const std::optional<LeftOut> lo = check_fit(gen, task, d, models);
+      const std::string why =
+          lo ? std::string(task_name(task)) + " at distance " + std::to_string(d) + " needs " +
+                   std::to_string(lo->tokens) + " tokens of " + lo->model + " (BOS included), more than the context of " +
+                   std::to_string(context) + " tokens (" + context_from + ")"
+             : std::string();
+      if (lo && where)
+        throw InputError(where, why + "; ask for less, or for a longer --context (beyond max_position_embeddings "
+                                      "only with --force-context)");
+      if (lo) {
+        std::fprintf(stderr, "lossgap probe: left out: %s\n", why.c_str());
+        left_out.push_back(*lo);
+      } else {
+        cells_to_run.emplace_back(task, d);
+      }
     }
   }
-  for (LoadedModel& m : models) m.policy.context = context;
+  if (cells_to_run.empty())
+    throw InputError("--context", "a context of " + std::to_string(context) + " tokens holds no probe of the tasks asked");
 
   ProbeRunHeader header;
   header.tool_version = tool_version();
@@ -185,60 +247,69 @@ void run_probe(const ProbeOptions& o) {
   ProbeStore store = ProbeStore::open(o.out);
   std::vector<ProbeModelRecord> records;
   for (const LoadedModel& m : models) records.push_back(m.record);
-  const int64_t run_id = store.start_run(header, records);
+  const int64_t run_id = o.resume ? store.resume_run(header, records) : store.start_run(header, records);
   std::fprintf(stderr, "lossgap probe: %zu models, %zu tasks x %zu distances x %lld instances, context %lld, "
-                       "seed %llu -> %s (probe run %lld)\n",
+                       "seed %llu -> %s (probe run %lld%s)\n",
                models.size(), tasks.size(), distances.size(), static_cast<long long>(o.n),
                static_cast<long long>(context), static_cast<unsigned long long>(o.seed), o.out.c_str(),
-               static_cast<long long>(run_id));
+               static_cast<long long>(run_id), o.resume ? ", resumed" : "");
 
-  const Generator gen(*models[0].tokenizer, o.seed);
   std::vector<CellSummary> cells;
-  for (Task task : tasks) {
-    for (int64_t d : distances) {
-      const auto t0 = std::chrono::steady_clock::now();
-      CellScores cell;
-      cell.task = task;
-      cell.distance = d;
-      cell.by_model.resize(models.size());
-      std::vector<ProbeInstance> kept;
-      std::vector<std::vector<PreparedInstance>> prepared(models.size());
-      // Instances a tokenizer cannot score are skipped and counted; give up after 4n tries.
-      for (uint64_t index = 0; static_cast<int64_t>(kept.size()) < o.n && index < static_cast<uint64_t>(4 * o.n);
-           ++index) {
-        std::optional<ProbeInstance> inst = gen.make(task, d, index);
-        if (!inst) {
-          ++cell.skipped_boundary;
-          continue;
-        }
-        std::vector<PreparedInstance> per_model;
-        std::optional<Skip> skip;
-        for (const LoadedModel& m : models) {
-          Prepared p = prepare(*inst, *m.tokenizer, m.policy);
-          if (p.skip) {
-            skip = p.skip;
-            break;
-          }
-          per_model.push_back(std::move(*p.instance));
-        }
-        if (skip) {
-          ++(*skip == Skip::Boundary ? cell.skipped_boundary : cell.skipped_length);
-          continue;
-        }
-        for (size_t m = 0; m < models.size(); ++m) prepared[m].push_back(std::move(per_model[m]));
-        kept.push_back(std::move(*inst));
+  for (const auto& [task, d] : cells_to_run) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CellScores cell;
+    cell.task = task;
+    cell.distance = d;
+    cell.by_model.resize(models.size());
+    // Instances stored by an interrupted invocation are taken as they are (their text checked).
+    std::map<uint64_t, ProbeStore::StoredInstance> stored;
+    if (o.resume) stored = store.load_cell(run_id, task, d, models.size());
+    int64_t kept = 0, reused = 0;
+    // Instances a tokenizer cannot score are skipped and counted; give up after 4n tries.
+    for (uint64_t index = 0; kept < o.n && index < static_cast<uint64_t>(4 * o.n); ++index) {
+      std::optional<ProbeInstance> inst = gen.make(task, d, index);
+      if (!inst) {
+        ++cell.skipped_boundary;
+        continue;
       }
-      for (size_t m = 0; m < models.size(); ++m) {
-        for (const PreparedInstance& p : prepared[m]) cell.by_model[m].push_back(score_instance(*models[m].model, p));
+      std::vector<PreparedInstance> per_model;
+      std::optional<Skip> skip;
+      for (const LoadedModel& m : models) {
+        Prepared p = prepare(*inst, *m.tokenizer, m.policy);
+        if (p.skip) {
+          skip = p.skip;
+          break;
+        }
+        per_model.push_back(std::move(*p.instance));
       }
-      CellSummary s = summarize(cell, bopt);
-      store.add_cell(run_id, kept, cell.by_model, s);
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "  %-16s distance %5lld: %zu instances (%lld skipped) in %.1f s\n", task_name(task),
-                   static_cast<long long>(d), kept.size(),
-                   static_cast<long long>(cell.skipped_boundary + cell.skipped_length), secs);
-      cells.push_back(std::move(s));
+      if (skip) {
+        ++(*skip == Skip::Boundary ? cell.skipped_boundary : cell.skipped_length);
+        continue;
+      }
+      std::vector<InstanceScore> scores;
+      const auto found = stored.find(index);
+      if (found != stored.end()) {
+        if (found->second.text != inst->text)
+          throw InputError(o.out, "probe_instances: the stored " + std::string(task_name(task)) + " instance " +
+                                      std::to_string(index) + " at distance " + std::to_string(d) +
+                                      " is not the text this lossgap generates; it cannot be resumed");
+        scores = found->second.scores;
+        ++reused;
+      } else {
+        for (size_t m = 0; m < models.size(); ++m) scores.push_back(score_instance(*models[m].model, per_model[m]));
+        store.add_instance(run_id, *inst, scores);
+      }
+      for (size_t m = 0; m < models.size(); ++m) cell.by_model[m].push_back(std::move(scores[m]));
+      ++kept;
     }
+    CellSummary s = summarize(cell, bopt);
+    store.put_summary(run_id, s);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "  %-16s distance %5lld: %lld instances (%lld skipped, %lld stored before) in %.1f s\n",
+                 task_name(task), static_cast<long long>(d), static_cast<long long>(kept),
+                 static_cast<long long>(cell.skipped_boundary + cell.skipped_length), static_cast<long long>(reused),
+                 secs);
+    cells.push_back(std::move(s));
   }
   store.finish_run(run_id);
   print_table(cells, models);
@@ -246,7 +317,7 @@ void run_probe(const ProbeOptions& o) {
   if (!o.json.empty()) {
     nlohmann::json j;
     j["format"] = "lossgap-probes";
-    j["version"] = 1;
+    j["version"] = 2;
     j["run"] = {{"tool_version", header.tool_version}, {"git_commit", header.git_commit},
                 {"store", o.out},                      {"probe_run_id", run_id},
                 {"seed", o.seed},                      {"n", o.n},
@@ -254,8 +325,15 @@ void run_probe(const ProbeOptions& o) {
                 {"context", context},                  {"bos_policy", header.bos_policy},
                 {"distance_unit", header.distance_unit}, {"resamples", bopt.resamples},
                 {"level", bopt.level},
+                {"scoring", "one pass per probe text (every target and every distractor's first token), plus one "
+                            "per distractor of two or more tokens"},
                 {"logprob_unit", "nats, summed over the target's tokens"},
                 {"delta", "model minus baseline (models[0]); positive = better than the baseline"}};
+    j["left_out"] = nlohmann::json::array();
+    for (const LeftOut& lo : left_out) {
+      j["left_out"].push_back({{"task", task_name(lo.task)}, {"distance", lo.distance}, {"tokens_needed", lo.tokens},
+                               {"model", lo.model}, {"context", context}});
+    }
     j["models"] = nlohmann::json::array();
     for (size_t m = 0; m < models.size(); ++m) {
       j["models"].push_back({{"name", models[m].name}, {"dir", models[m].dir},
@@ -267,6 +345,7 @@ void run_probe(const ProbeOptions& o) {
                            {"distance", c.distance},
                            {"n", c.n},
                            {"n_continuations", c.n_continuations},
+                           {"n_queries", c.n_queries},
                            {"chance", c.chance},
                            {"skipped", {{"boundary", c.skipped_boundary}, {"length", c.skipped_length}}}};
       cj["models"] = nlohmann::json::array();
@@ -304,10 +383,14 @@ void add_probe_command(CLI::App& app) {
                   "Tasks (comma list or repeated): pronoun, entity, closure-bracket, closure-html, closure-latex, "
                   "recall, copy (default: all)")
       ->delimiter(',');
-  cmd->add_option("--distances", o->distances,
-                  "Antecedent-to-target distances in tokens of the first model (comma list; default 32,64,128,256,"
-                  "512,1024, those that fit the context)")
-      ->delimiter(',');
+  CLI::Option* dist = cmd->add_option("--distances", o->distances,
+                                      "Antecedent-to-target distances in tokens of the first model (comma list; "
+                                      "default 32,64,128,256,512,1024, those that fit the context, with a note for "
+                                      "the others)")
+                           ->delimiter(',');
+  cmd->add_option("--max-distance", o->max_distance,
+                  "Distances 32, 64, 128, ... up to this one (included), below the context")
+      ->excludes(dist);
   cmd->add_option("--n", o->n, "Instances per task and distance (default 200)");
   cmd->add_option("--seed", o->seed, "Seed of the generators and of the bootstrap (default 1)");
   cmd->add_option("--out", o->out, "Run store to create or add the probe tables to (SQLite)")->required();
@@ -315,6 +398,10 @@ void add_probe_command(CLI::App& app) {
   cmd->add_option("--context", o->context,
                   "Tokens per window, BOS included (default: min(2048, max_position_embeddings), smallest over "
                   "the models)");
+  cmd->add_flag("--force-context", o->force_context, "Allow --context beyond a model's max_position_embeddings");
+  cmd->add_flag("--resume", o->resume,
+                "Continue the store's unfinished probe run (same options and models): stored instances are not "
+                "scored again");
   cmd->add_option("--bos", o->bos, "BOS before every probe: auto, always, never (default auto)")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_option("--threads", o->threads, "CPU threads (default 0 = all cores)");

@@ -84,8 +84,8 @@ const Lists& lists() {
                           "partner"}) {
       x.probed.insert(w);
     }
-    LG_CHECK(x.female.size() >= 1 && x.male.size() >= 1 && x.roles.size() >= 2 && x.objects.size() >= 4 &&
-                 x.animals.size() >= 4 && x.colors.size() >= 3 && x.html_tags.size() >= 3 &&
+    LG_CHECK(x.female.size() >= 1 && x.male.size() >= 1 && x.roles.size() >= 2 &&
+                 x.objects.size() >= Generator::kRecallPairs && x.animals.size() >= Generator::kRecallPairs && x.colors.size() >= 3 && x.html_tags.size() >= 3 &&
                  x.latex_envs.size() >= 3 && !x.filler.empty(),
              "embedded probe word lists too short");
     return x;
@@ -110,17 +110,23 @@ uint64_t instance_seed(uint64_t seed, Task task, int64_t distance, uint64_t inde
   return splitmix(h ^ stream);
 }
 
-// k distinct elements of v, in random order (partial Fisher-Yates).
-std::vector<std::string> sample(Rng& rng, const std::vector<std::string>& v, size_t k) {
-  LG_CHECK(k <= v.size(), "sample larger than its list");
-  std::vector<size_t> idx(v.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::vector<std::string> out;
+// k distinct indices of [0, n), in random order (partial Fisher-Yates).
+std::vector<size_t> sample_indices(Rng& rng, size_t n, size_t k) {
+  LG_CHECK(k <= n, "sample larger than its list");
+  std::vector<size_t> idx(n);
+  for (size_t i = 0; i < n; ++i) idx[i] = i;
   for (size_t i = 0; i < k; ++i) {
-    const size_t j = i + static_cast<size_t>(rng.below(idx.size() - i));
+    const size_t j = i + static_cast<size_t>(rng.below(n - i));
     std::swap(idx[i], idx[j]);
-    out.push_back(v[idx[i]]);
   }
+  idx.resize(k);
+  return idx;
+}
+
+// k distinct elements of v, in random order.
+std::vector<std::string> sample(Rng& rng, const std::vector<std::string>& v, size_t k) {
+  std::vector<std::string> out;
+  for (size_t i : sample_indices(rng, v.size(), k)) out.push_back(v[i]);
   return out;
 }
 
@@ -128,15 +134,21 @@ const char* article(const std::string& noun) {
   return std::string_view("aeiou").find(noun.front()) != std::string_view::npos ? "an" : "a";
 }
 
-// A task's text around the filler: prefix = head + sep + filler + filler_end + tail (sep and
-// filler_end only when there is filler).
+// One query of a task's text: what comes before its target (after the previous query's target,
+// or after the filler for the first), and its continuations ([0] the target).
+struct QueryPart {
+  std::string before;
+  std::vector<std::string> continuations;
+  ByteSpan antecedent;  // within head
+};
+
+// A task's text around the filler: text = head + sep + filler + filler_end + for each query
+// (before + target); sep and filler_end only when there is filler.
 struct Parts {
   std::string head;
-  ByteSpan antecedent;  // within head
   std::string sep;
   std::string filler_end;
-  std::string tail;
-  std::vector<std::string> continuations;
+  std::vector<QueryPart> queries;
 };
 
 ByteSpan span_of(size_t start, size_t len) {
@@ -154,13 +166,12 @@ Parts pronoun(Rng& rng) {
   Parts p;
   p.head = n1 + " is " + article(roles[0]) + " " + roles[0] + ", and " + p1 + " lives in the village. " + n2 +
            " is " + article(roles[1]) + " " + roles[1] + ", and " + p2 + " lives in the village too.";
-  p.antecedent = span_of(0, p.head.size());
   p.sep = " ";
   p.filler_end = ".";
   const size_t q = static_cast<size_t>(rng.below(2));
-  p.tail = " One morning the " + roles[q] + " said that";
   const std::string answer = q == 0 ? p1 : p2;
-  p.continuations = {" " + answer, answer == "she" ? " he" : " she"};
+  p.queries.push_back({" One morning the " + roles[q] + " said that", {" " + answer, answer == "she" ? " he" : " she"},
+                       span_of(0, p.head.size())});
   return p;
 }
 
@@ -178,14 +189,13 @@ Parts entity(Rng& rng) {
   p.head = "The " + obj[0] + " is in the " + col[0] + " box, the " + obj[1] + " is in the " + col[1] +
            " box, and the " + obj[2] + " is in the " + col[2] + " box. Then the " + obj[a] + " and the " + obj[b] +
            " swap boxes.";
-  p.antecedent = span_of(0, p.head.size());
   p.sep = " ";
   p.filler_end = ".";
-  p.tail = " Now the " + col[box] + " box holds the";
-  p.continuations.push_back(" " + obj[answer]);
+  QueryPart q{" Now the " + col[box] + " box holds the", {" " + obj[answer]}, span_of(0, p.head.size())};
   for (size_t i = 0; i < 3; ++i) {
-    if (i != answer) p.continuations.push_back(" " + obj[i]);
+    if (i != answer) q.continuations.push_back(" " + obj[i]);
   }
+  p.queries.push_back(std::move(q));
   return p;
 }
 
@@ -195,11 +205,11 @@ Parts closure_bracket(Rng& rng) {
   const size_t k = static_cast<size_t>(rng.below(3));
   Parts p;
   p.head = std::string("The guide adds a short note ") + kOpen[k];
-  p.antecedent = span_of(p.head.size() - 1, 1);
-  p.continuations.push_back(kClose[k]);
+  QueryPart q{"", {kClose[k]}, span_of(p.head.size() - 1, 1)};
   for (size_t i = 0; i < 3; ++i) {
-    if (i != k) p.continuations.push_back(kClose[i]);
+    if (i != k) q.continuations.push_back(kClose[i]);
   }
+  p.queries.push_back(std::move(q));
   return p;
 }
 
@@ -209,34 +219,43 @@ Parts closure_markup(Rng& rng, const std::vector<std::string>& names, bool html)
   const auto close = [&](const std::string& n) { return html ? "</" + n + ">" : "\\end{" + n + "}"; };
   Parts p;
   p.head = open(pick[0]) + "\n";
-  p.antecedent = span_of(0, p.head.size() - 1);
   p.filler_end = ".";
-  p.tail = "\n";
-  for (const std::string& n : pick) p.continuations.push_back(close(n));
+  QueryPart q{"\n", {}, span_of(0, p.head.size() - 1)};
+  for (const std::string& n : pick) q.continuations.push_back(close(n));
+  p.queries.push_back(std::move(q));
   return p;
 }
 
 Parts recall(Rng& rng) {
+  // Multi-query associative recall (Zoology's MQAR): kRecallPairs key-value pairs, then
+  // kRecallQueries of the keys in random order, each followed by its value (so a later query
+  // sees the earlier answers, as in MQAR). Every value of the list but the answer is a
+  // distractor; each query's antecedent is its own pair.
+  constexpr size_t K = Generator::kRecallPairs, Q = Generator::kRecallQueries;
   const Lists& l = lists();
-  const std::vector<std::string> keys = sample(rng, l.objects, 4);
-  const std::vector<std::string> values = sample(rng, l.animals, 4);
-  const size_t q = static_cast<size_t>(rng.below(4));
+  const std::vector<std::string> keys = sample(rng, l.objects, K);
+  const std::vector<std::string> values = sample(rng, l.animals, K);
+  const std::vector<size_t> asked = sample_indices(rng, K, Q);  // the queried pairs, in query order
   Parts p;
   p.head = "Each thing has a partner:";
-  for (size_t i = 0; i < 4; ++i) {
-    p.head += i == 0 ? " " : i == 3 ? ", and " : ", ";
+  std::vector<ByteSpan> pair(K);
+  for (size_t i = 0; i < K; ++i) {
+    p.head += i == 0 ? " " : i == K - 1 ? ", and " : ", ";
+    const size_t start = p.head.size();
     p.head += "the " + keys[i] + " goes with the " + values[i];
+    pair[i] = span_of(start, p.head.size() - start);
   }
   p.head += ".";
-  // The antecedent is the whole list (as in MQAR, the distance runs from the end of the
-  // key-value pairs), whichever pair is queried.
-  p.antecedent = span_of(0, p.head.size());
   p.sep = " ";
   p.filler_end = ".";
-  p.tail = " So the " + keys[q] + " goes with the";
-  p.continuations.push_back(" " + values[q]);
-  for (size_t i = 0; i < 4; ++i) {
-    if (i != q) p.continuations.push_back(" " + values[i]);
+  for (size_t j = 0; j < Q; ++j) {
+    const size_t i = asked[j];
+    QueryPart q{std::string(j == 0 ? " So the " : j == Q - 1 ? ", and the " : ", the ") + keys[i] + " goes with the",
+                {" " + values[i]}, pair[i]};
+    for (size_t o = 0; o < K; ++o) {
+      if (o != i) q.continuations.push_back(" " + values[o]);
+    }
+    p.queries.push_back(std::move(q));
   }
   return p;
 }
@@ -257,21 +276,22 @@ Parts copy(Rng& rng) {
   p.head = "Read these words:";
   const size_t start = p.head.size() + 1;
   p.head += join_from(w, 0);
-  p.antecedent = span_of(start, p.head.size() - start);
+  const ByteSpan antecedent = span_of(start, p.head.size() - start);
   p.head += ".";
   p.sep = " ";
   p.filler_end = ".";
-  p.tail = " Read the words once more:" + join_from({w.begin(), w.begin() + kCue}, 0);
-  p.continuations.push_back(join_from(w, kCue));
+  QueryPart q{" Read the words once more:" + join_from({w.begin(), w.begin() + kCue}, 0), {join_from(w, kCue)},
+              antecedent};
   // Distractors: the same words in other orders (so only the order tells them apart).
   std::vector<std::string> rest(w.begin() + kCue, w.end());
-  while (p.continuations.size() < 1 + kDistractors) {
+  while (q.continuations.size() < 1 + kDistractors) {
     for (size_t i = rest.size() - 1; i > 0; --i) std::swap(rest[i], rest[static_cast<size_t>(rng.below(i + 1))]);
     const std::string c = join_from(rest, 0);
-    if (std::find(p.continuations.begin(), p.continuations.end(), c) == p.continuations.end()) {
-      p.continuations.push_back(c);
+    if (std::find(q.continuations.begin(), q.continuations.end(), c) == q.continuations.end()) {
+      q.continuations.push_back(c);
     }
   }
+  p.queries.push_back(std::move(q));
   return p;
 }
 
@@ -350,21 +370,23 @@ std::vector<Task> all_tasks() {
   return t;
 }
 
-std::optional<SpanTokens> locate_span(const Encoding& enc, size_t prefix_bytes, size_t text_bytes,
-                                      ByteSpan antecedent) {
+std::optional<SpanTokens> locate_span(const Encoding& enc, ByteSpan span, ByteSpan antecedent) {
+  LG_CHECK(antecedent.end <= span.start && span.start < span.end, "locate_span: span after its antecedent");
   const auto& off = enc.offsets;
   size_t first = off.size();
   for (size_t i = 0; i < off.size(); ++i) {
-    if (off[i].second > prefix_bytes) {
+    if (off[i].second > span.start) {
       first = i;
       break;
     }
   }
-  if (first == off.size() || off[first].first != prefix_bytes) return std::nullopt;
-  if (off.back().second != text_bytes) return std::nullopt;
+  if (first == off.size() || off[first].first != span.start) return std::nullopt;
+  size_t last = first;
+  while (last + 1 < off.size() && off[last + 1].first < span.end) ++last;
+  if (off[last].second != span.end) return std::nullopt;
   SpanTokens s;
   s.first = first;
-  s.n_tokens = off.size() - first;
+  s.n_tokens = last - first + 1;
   bool found = false;
   for (size_t i = 0; i < first; ++i) {
     if (off[i].first < antecedent.end) {
@@ -376,6 +398,13 @@ std::optional<SpanTokens> locate_span(const Encoding& enc, size_t prefix_bytes, 
   return s;
 }
 
+int64_t ProbeInstance::measured_distance() const {
+  LG_CHECK(!queries.empty(), "a probe without queries");
+  int64_t d = queries[0].measured_distance;
+  for (const ProbeQuery& q : queries) d = std::min(d, q.measured_distance);
+  return d;
+}
+
 Generator::Generator(const Tokenizer& measure, uint64_t seed) : tok_(measure), seed_(seed) {}
 
 std::optional<ProbeInstance> Generator::make(Task task, int64_t distance, uint64_t index) const {
@@ -384,27 +413,45 @@ std::optional<ProbeInstance> Generator::make(Task task, int64_t distance, uint64
   const Parts parts = make_parts(task, rng);
   FillerWords fw(instance_seed(seed_, task, distance, index, 1));
 
-  const auto prefix_of = [&](size_t words, ByteSpan* filler) {
-    std::string p = parts.head;
+  // The instance with `words` filler words, distances not yet measured.
+  const auto build = [&](size_t words) {
+    ProbeInstance inst;
+    inst.task = task;
+    inst.distance = distance;
+    inst.index = index;
+    inst.text = parts.head;
+    inst.filler = span_of(inst.text.size(), 0);
     if (words > 0) {
-      p += parts.sep;
-      const size_t start = p.size();
-      p += filler_text(fw, words);
-      if (filler) *filler = span_of(start, p.size() - start);
-      p += parts.filler_end;
-    } else if (filler) {
-      *filler = span_of(p.size(), 0);
+      inst.text += parts.sep;
+      const size_t start = inst.text.size();
+      inst.text += filler_text(fw, words);
+      inst.filler = span_of(start, inst.text.size() - start);
+      inst.text += parts.filler_end;
     }
-    return p + parts.tail;
+    inst.filler_words = static_cast<int64_t>(words);
+    for (const QueryPart& q : parts.queries) {
+      inst.text += q.before;
+      inst.queries.push_back({static_cast<uint32_t>(inst.text.size()), q.continuations, q.antecedent, 0});
+      inst.text += q.continuations[0];
+    }
+    return inst;
   };
-  // The distance with `words` filler words, or nullopt when the target is not at a token boundary.
+  // Measures every query's distance in place; false when a target is not at token boundaries.
+  const auto measure = [&](ProbeInstance& inst) {
+    const Encoding enc = tok_.encode(inst.text, false);
+    for (ProbeQuery& q : inst.queries) {
+      const ByteSpan target = span_of(q.at, q.continuations[0].size());
+      const std::optional<SpanTokens> s = locate_span(enc, target, q.antecedent);
+      if (!s) return false;
+      q.measured_distance = s->distance();
+    }
+    return true;
+  };
+  // The least distance over the queries with `words` filler words (nullopt: not at boundaries).
   const auto distance_with = [&](size_t words) -> std::optional<int64_t> {
-    const std::string prefix = prefix_of(words, nullptr);
-    const std::string text = prefix + parts.continuations[0];
-    const Encoding enc = tok_.encode(text, false);
-    const std::optional<SpanTokens> s = locate_span(enc, prefix.size(), text.size(), parts.antecedent);
-    if (!s) return std::nullopt;
-    return s->distance();
+    ProbeInstance inst = build(words);
+    if (!measure(inst)) return std::nullopt;
+    return inst.measured_distance();
   };
 
   std::optional<int64_t> d0 = distance_with(0);
@@ -438,18 +485,9 @@ std::optional<ProbeInstance> Generator::make(Task task, int64_t distance, uint64
     }
   }
 
-  ProbeInstance inst;
-  inst.task = task;
-  inst.distance = distance;
-  inst.index = index;
-  inst.prefix = prefix_of(words, &inst.filler);
-  inst.continuations = parts.continuations;
-  inst.antecedent = parts.antecedent;
-  inst.filler_words = static_cast<int64_t>(words);
-  const std::optional<int64_t> measured = distance_with(words);
-  LG_CHECK(measured.has_value(), "probe distance vanished on rebuild");
-  inst.measured_distance = *measured;
-  const std::string_view filler(inst.prefix.data() + inst.filler.start, inst.filler.end - inst.filler.start);
+  ProbeInstance inst = build(words);
+  LG_CHECK(measure(inst), "probe distance vanished on rebuild");
+  const std::string_view filler(inst.text.data() + inst.filler.start, inst.filler.end - inst.filler.start);
   LG_CHECK(probed_words_in(filler).empty() && !structural_char_in(filler),
            "the probe filler holds a probed word or a structural character");
   return inst;

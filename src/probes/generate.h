@@ -1,7 +1,8 @@
-// Synthetic probes (issue 7; after Li & Merrill 2026, "Categories"): English texts in which one
-// ability alone decides a continuation, at a controlled antecedent distance. The text is built
-// first, from the filler and word lists of probe_data.h; only the amount of filler depends on a
-// tokenizer (the distance is counted in that tokenizer's tokens). Definitions: docs/probes.md.
+// Synthetic probes (issue 7; after Li & Merrill 2026, "Categories", and Zoology's multi-query
+// associative recall): English texts in which one ability alone decides a continuation, at a
+// controlled antecedent distance. The text is built first, from the filler and word lists of
+// probe_data.h; only the amount of filler depends on a tokenizer (the distance is counted in
+// that tokenizer's tokens). Definitions: docs/probes.md.
 // Not the scoring (evaluate.h) and not the statistics (summary.h).
 #pragma once
 
@@ -31,37 +32,51 @@ struct ByteSpan {
   uint32_t end = 0;
 };
 
-// One probe: a prefix and the continuations a model is asked to choose between. Each
-// continuation c is scored as the text prefix + c; continuation 0 is the target (what the
-// antecedent decides), the others are its distractors (well formed, same kind, wrong here).
+// One scored place of a probe text: the text before `at` is its prefix, and the continuations
+// are what a model chooses between there. Continuation 0 is the target (what the antecedent
+// decides); the text holds it at `at`. The others are its distractors (well formed, same kind,
+// wrong here), each scored as prefix + distractor.
+struct ProbeQuery {
+  uint32_t at = 0;                         // byte offset of the target in the text
+  std::vector<std::string> continuations;  // [1 + n_distractors]; [0] is the target
+  ByteSpan antecedent;                     // the bytes of the text that decide the target
+  int64_t measured_distance = 0;           // target's first token minus the antecedent's last token,
+                                           // in the measuring tokenizer's tokens
+};
+
+// One probe: a text with one scored query (several for recall, as in Zoology's MQAR: the queries
+// follow one another, each after the previous query's answer). The text ends with the last
+// query's target.
 struct ProbeInstance {
   Task task = Task::Pronoun;
   int64_t distance = 0;   // requested distance, in tokens of the measuring tokenizer
   uint64_t index = 0;     // instance number within (task, distance)
-  std::string prefix;
-  std::vector<std::string> continuations;  // [1 + n_distractors]; [0] is the target
-  ByteSpan antecedent;    // the bytes of prefix that decide the target
-  ByteSpan filler;        // the bytes of prefix taken from the filler (empty when none)
+  std::string text;
+  std::vector<ProbeQuery> queries;  // in text order
+  ByteSpan filler;        // the bytes of text taken from the filler (empty when none)
   int64_t filler_words = 0;
-  int64_t measured_distance = 0;  // the distance in the measuring tokenizer's tokens (>= distance
-                                  // unless the text without filler is already longer)
+
+  // The text before query q's target.
+  std::string prefix(size_t q) const { return text.substr(0, queries.at(q).at); }
+  // The least measured distance over the queries: >= distance unless the text without filler
+  // already puts a query farther.
+  int64_t measured_distance() const;
 };
 
-// Where the scored continuation sits among the tokens of prefix + continuation.
+// The tokens of a scored span of an encoding, and the token holding its antecedent's last byte.
 struct SpanTokens {
-  size_t first = 0;            // index of the first token of the continuation
-  size_t n_tokens = 0;         // tokens covering the continuation (all after `first`)
+  size_t first = 0;            // index of the span's first token
+  size_t n_tokens = 0;         // tokens covering the span
   size_t antecedent_last = 0;  // index of the token holding the antecedent's last byte
   int64_t distance() const { return static_cast<int64_t>(first) - static_cast<int64_t>(antecedent_last); }
 };
 
-// Locates the continuation [prefix_bytes, enc's text end) in an encoding of prefix + continuation
-// (without special tokens). nullopt when no token starts exactly at prefix_bytes or one straddles
-// it (the tokenizer merges the continuation's first bytes into the prefix): such an instance
-// cannot be scored as "the continuation's tokens" and is skipped and counted by the caller.
-// Requires offsets in text order (as Tokenizer::encode gives).
-std::optional<SpanTokens> locate_span(const Encoding& enc, size_t prefix_bytes, size_t text_bytes,
-                                      ByteSpan antecedent);
+// Locates the byte span `span` in an encoding (without special tokens) of a text: a token must
+// start exactly at span.start and one must end exactly at span.end. nullopt when a token straddles
+// either end (the tokenizer merges the span's first or last bytes with their neighbours): such
+// an instance cannot be scored as "the span's tokens" and is skipped and counted by the caller.
+// The antecedent must end before span.start. Requires offsets in text order (Tokenizer::encode).
+std::optional<SpanTokens> locate_span(const Encoding& enc, ByteSpan span, ByteSpan antecedent);
 
 // Builds probe instances. Deterministic: the same (seed, task, distance, index) and the same
 // measuring tokenizer always give the same instance, whatever else is generated.
@@ -72,13 +87,13 @@ class Generator {
   Generator(const Tokenizer& measure, uint64_t seed);
 
   // Instance `index` of `task` at `distance` tokens (>= 1): the least filler (in whole words)
-  // that puts the target at least `distance` tokens after the antecedent's last token. nullopt
-  // when the measuring tokenizer cannot place the target at a token boundary (see locate_span).
+  // that puts every query's target at least `distance` tokens after its antecedent's last token.
+  // nullopt when the measuring tokenizer cannot place a target at token boundaries (locate_span).
   std::optional<ProbeInstance> make(Task task, int64_t distance, uint64_t index) const;
 
-  // The tokens the non-filler text of a task's instances takes at most, beyond the distance:
-  // a distance d fits a context of C tokens (BOS included) when d + kProbeOverheadTokens <= C.
-  static constexpr int64_t kProbeOverheadTokens = 128;
+  // Recall (MQAR): key-value pairs in the list, and how many of them are queried.
+  static constexpr size_t kRecallPairs = 4;
+  static constexpr size_t kRecallQueries = 2;
 
  private:
   const Tokenizer& tok_;

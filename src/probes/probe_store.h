@@ -1,11 +1,14 @@
-// The probe tables of a run store: one probe run per `lossgap probe` invocation, its models,
-// every instance with its continuations, every score, and the per-cell summary. They live in
+// The probe tables of a run store: one probe run per `lossgap probe` invocation (continued by
+// `--resume`), its models, every instance with its queries and continuations, every score, and
+// the per-cell summary. Each instance is committed with its scores, so an interrupted run loses
+// at most the instance in flight. They live in
 // the same SQLite file as the corpus runs (store/store.h), created on first use (schema:
 // docs/probes.md "Store"). Not the generation or the statistics.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,10 +56,26 @@ class ProbeStore {
 
   // Starts a probe run; returns its id.
   int64_t start_run(const ProbeRunHeader& header, const std::vector<ProbeModelRecord>& models);
-  // Writes one cell in one transaction: its instances, each model's scores ([model][instance],
-  // aligned with instances) and the summary.
-  void add_cell(int64_t run_id, const std::vector<ProbeInstance>& instances,
-                const std::vector<std::vector<InstanceScore>>& scores, const CellSummary& summary);
+  // The latest unfinished probe run, to be continued: it must have been made with the same
+  // header (tool version and commit, seed, n, tasks, distances, context, BOS policy, distance
+  // unit, resamples, level) and the same models (names, directories, identity hashes, BOS).
+  // Throws InputError("--resume", ...) naming the first difference, or when there is none.
+  int64_t resume_run(const ProbeRunHeader& header, const std::vector<ProbeModelRecord>& models);
+
+  // Writes one instance, its queries and continuations, and every model's scores of it
+  // ([model], aligned with the instance's queries), in one transaction.
+  void add_instance(int64_t run_id, const ProbeInstance& inst, const std::vector<InstanceScore>& scores);
+
+  // The instances of a cell stored by an earlier, interrupted invocation, by index: their text
+  // and every model's scores.
+  struct StoredInstance {
+    std::string text;
+    std::vector<InstanceScore> scores;  // [n_models]
+  };
+  std::map<uint64_t, StoredInstance> load_cell(int64_t run_id, Task task, int64_t distance, size_t n_models);
+
+  // Writes (or rewrites, on resume) a cell's summary rows.
+  void put_summary(int64_t run_id, const CellSummary& summary);
   // Marks the run complete.
   void finish_run(int64_t run_id);
 

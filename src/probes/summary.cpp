@@ -1,5 +1,6 @@
-// Probe statistics (see summary.h): every statistic is a mean over instances, so each is a
-// ratio statistic of stats/bootstrap.h with one cluster per instance and denominator 1.
+// Probe statistics (see summary.h): every statistic is a mean over instances (of per-instance
+// means over queries), so each is a ratio statistic of stats/bootstrap.h with one cluster per
+// instance and denominator 1.
 #include "probes/summary.h"
 
 #include "core/error.h"
@@ -17,7 +18,8 @@ CellSummary summarize(const CellScores& cell, const BootstrapOptions& opt) {
   const size_t n = cell.by_model[0].size();
   for (const auto& m : cell.by_model) LG_CHECK(m.size() == n, "models scored different probe instances");
   out.n = static_cast<int64_t>(n);
-  out.n_continuations = n ? static_cast<int64_t>(cell.by_model[0][0].continuations.size()) : 0;
+  out.n_continuations = n ? static_cast<int64_t>(cell.by_model[0][0].queries.at(0).continuations.size()) : 0;
+  out.n_queries = n ? static_cast<int64_t>(cell.by_model[0][0].queries.size()) : 0;
   out.chance = out.n_continuations ? 1.0 / static_cast<double>(out.n_continuations) : 0;
 
   // Per-instance values: [model][instance].
@@ -27,10 +29,10 @@ CellSummary summarize(const CellScores& cell, const BootstrapOptions& opt) {
     double dist = 0, tokens = 0;
     for (size_t i = 0; i < n; ++i) {
       const InstanceScore& s = cell.by_model[m][i];
-      lp[m][i] = s.continuations[0].logprob;
-      acc[m][i] = s.correct() ? 1.0 : 0.0;
-      dist += static_cast<double>(s.distance);
-      tokens += s.continuations[0].n_tokens;
+      lp[m][i] = s.target_logprob();
+      acc[m][i] = s.accuracy();
+      dist += s.distance();
+      tokens += s.target_tokens();
     }
     out.models[m].mean_distance = n ? dist / static_cast<double>(n) : 0;
     out.models[m].mean_target_tokens = n ? tokens / static_cast<double>(n) : 0;
