@@ -3,7 +3,7 @@
 // Backend::rms_norm. The gated delta rule has two forms: `step` is the recurrence written out
 // token by token (the reference), `chunked` is the WY/UT form of Yang et al. 2024 ("Gated Delta
 // Networks", §3.3; transformers' torch_chunk_gated_delta_rule) over chunks of kDeltaChunk tokens
-// with OpenBLAS products inside each chunk. Every exponent in the chunked form is a difference of
+// with OpenBLAS products (and one triangular solve) inside each chunk. Every exponent in the chunked form is a difference of
 // cumulative log decays that is <= 0, so nothing overflows for decays near 0 or near 1.
 #include "backend/cpu/cpu_recurrent.h"
 
@@ -77,71 +77,95 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
+void strsm_lower_unit(int64_t n, int64_t m, const float* L, int64_t ldl, float* X, int64_t ldx) {
+  cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, static_cast<int>(n),
+              static_cast<int>(m), 1.0f, L, static_cast<int>(ldl), X, static_cast<int>(ldx));
+}
+
 // The chunked form. Per chunk of n <= C tokens with cumulative log decays c_i (from the chunk
-// start) and incoming state S:
-//   A[i, j] = beta_i (k_i . k_j) exp(c_i - c_j) for j < i (strictly lower);
-//   (I + A) U = diag(beta) V,  (I + A) W = diag(beta exp(c)) K   (forward substitution);
-//   V' = U - W S;  out_i = exp(c_i) q_i S + sum_{j <= i} (q_i . k_j) exp(c_i - c_j) V'_j;
-//   S <- exp(c_n) S + sum_j exp(c_n - c_j) k_j V'_j^T.
+// start), decay matrix E[i, j] = exp(c_i - c_j) (j <= i) and incoming state S [dk, dv]:
+//   A[i, j] = beta_i (k_i . k_j) E[i, j] for j < i (strictly lower);
+//   (I + A) [W | U] = [diag(beta exp(c)) K | diag(beta) V]   (one triangular solve, BLAS-3);
+//   V' = U - W S;  out_i = exp(c_i) q_i S + sum_{j <= i} (q_i . k_j) E[i, j] V'_j;
+//   S <- exp(c_n) S + K^T diag(exp(c_n - c)) V'.
+// Q and K are read in place (strided rows of the [T, Hk dk] inputs); E is computed once per
+// chunk and serves both A and the output mask (libm exp: exp_f32's 2 ulp moved the
+// qwen3_next_moe fixture's worst log-prob from 8e-5 to 1.0e-4). Seven BLAS calls per chunk and
+// head; everything between them is O(n^2) or O(n (dk + dv)).
 void delta_chunked(const HeadIO& io, int64_t T, int64_t dk, int64_t dv) {
-  const int64_t C = kDeltaChunk;
+  const int64_t C = kDeltaChunk, m = dk + dv;
   std::vector<float> S(static_cast<size_t>(dk * dv), 0.0f);  // [dk, dv]
-  std::vector<float> Q(C * dk), K(C * dk), V(C * dv);          // [C, dk], [C, dk], [C, dv]
-  std::vector<float> U(C * dv), W(C * dk), KK(C * C);          // [C, dv], [C, dk], [C, C]
-  std::vector<float> c(C), beta(C);                            // [C]
+  std::vector<float> R(static_cast<size_t>(C * m));           // [C, dk + dv] = [W | U]
+  std::vector<float> KK(C * C), QK(C * C), E(C * C);          // [C, C] each
+  std::vector<float> c(C), beta(C), ec(C);                    // [C]
   for (int64_t t0 = 0; t0 < T; t0 += C) {
     const int64_t n = std::min(C, T - t0);
+    const float* Q = io.q + t0 * io.ldq;  // [n, dk], row stride ldq
+    const float* K = io.k + t0 * io.ldq;  // [n, dk], row stride ldq
     float acc = 0;
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = t0 + i;
-      std::copy_n(io.q + t * io.ldq, dk, Q.data() + i * dk);
-      std::copy_n(io.k + t * io.ldq, dk, K.data() + i * dk);
-      std::copy_n(io.v + t * io.ldv, dv, V.data() + i * dv);
-      acc += io.g[t * io.ldg];
+      acc += io.g[(t0 + i) * io.ldg];
       c[i] = acc;
-      beta[i] = io.beta[t * io.ldg];
+      beta[i] = io.beta[(t0 + i) * io.ldg];
     }
-    // KK = K K^T [n, n]; A (strictly lower) overwrites it in place below.
-    sgemm(false, true, n, n, dk, 1.0f, K.data(), dk, K.data(), dk, 0.0f, KK.data(), C);
-    // Forward substitution, rows in order: U_i = beta_i V_i - sum_{j<i} A_ij U_j, likewise W.
     for (int64_t i = 0; i < n; ++i) {
-      float* Ui = U.data() + i * dv;
-      float* Wi = W.data() + i * dk;
-      const float wi = beta[i] * std::exp(c[i]);
-      for (int64_t x = 0; x < dv; ++x) Ui[x] = beta[i] * V[i * dv + x];
-      for (int64_t x = 0; x < dk; ++x) Wi[x] = wi * K[i * dk + x];
-      for (int64_t j = 0; j < i; ++j) {
-        const float a = beta[i] * KK[i * C + j] * std::exp(c[i] - c[j]);
-        const float* Uj = U.data() + j * dv;
-        const float* Wj = W.data() + j * dk;
+      float* Ei = E.data() + i * C;
+      const float ci = c[i];
 #pragma omp simd
-        for (int64_t x = 0; x < dv; ++x) Ui[x] -= a * Uj[x];
-#pragma omp simd
-        for (int64_t x = 0; x < dk; ++x) Wi[x] -= a * Wj[x];
-      }
+      for (int64_t j = 0; j <= i; ++j) Ei[j] = std::exp(ci - c[j]);
     }
-    // V' = U - W S, kept in U.  [n, dv]
-    sgemm(false, false, n, dv, dk, -1.0f, W.data(), dk, S.data(), dv, 1.0f, U.data(), dv);
-    // QK [n, n] = Q K^T, then masked and decayed (causal, diagonal included).
-    sgemm(false, true, n, n, dk, 1.0f, Q.data(), dk, K.data(), dk, 0.0f, KK.data(), C);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) ec[i] = std::exp(c[i]);
+    // KK = K K^T, QK = Q K^T  [n, n].
+    sgemm(false, true, n, n, dk, 1.0f, K, io.ldq, K, io.ldq, 0.0f, KK.data(), C);
+    sgemm(false, true, n, n, dk, 1.0f, Q, io.ldq, K, io.ldq, 0.0f, QK.data(), C);
+    // KK <- I + A (unit lower; the solver reads only the strictly lower part); QK <- QK * E,
+    // causal with the diagonal.
     for (int64_t i = 0; i < n; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        KK[i * C + j] = j <= i ? KK[i * C + j] * std::exp(c[i] - c[j]) : 0.0f;
-      }
-      const float e = std::exp(c[i]);
-      for (int64_t x = 0; x < dk; ++x) Q[i * dk + x] *= e;  // Q <- diag(exp(c)) Q
+      float* Ai = KK.data() + i * C;
+      float* Mi = QK.data() + i * C;
+      const float* Ei = E.data() + i * C;
+      const float b = beta[i];
+#pragma omp simd
+      for (int64_t j = 0; j < i; ++j) Ai[j] = b * Ai[j] * Ei[j];
+#pragma omp simd
+      for (int64_t j = 0; j <= i; ++j) Mi[j] *= Ei[j];
+      for (int64_t j = i + 1; j < n; ++j) Mi[j] = 0.0f;
     }
-    // out rows [n, dv] = Q S + QK V' (written straight into the strided output).
+    // R = [diag(beta exp(c)) K | diag(beta) V], then (I + A) R' = R in place.
+    for (int64_t i = 0; i < n; ++i) {
+      float* Ri = R.data() + i * m;
+      const float* Ki = K + i * io.ldq;
+      const float* Vi = io.v + (t0 + i) * io.ldv;
+      const float wk = beta[i] * ec[i], wv = beta[i];
+#pragma omp simd
+      for (int64_t x = 0; x < dk; ++x) Ri[x] = wk * Ki[x];
+#pragma omp simd
+      for (int64_t x = 0; x < dv; ++x) Ri[dk + x] = wv * Vi[x];
+    }
+    strsm_lower_unit(n, m, KK.data(), C, R.data(), m);
+    float* U = R.data() + dk;  // [n, dv], row stride m
+    // V' = U - W S (in U).
+    sgemm(false, false, n, dv, dk, -1.0f, R.data(), m, S.data(), dv, 1.0f, U, m);
+    // out = diag(exp(c)) Q S + (QK * E) V'  (written straight into the strided output).
     float* out = io.out + t0 * io.ldv;
-    sgemm(false, false, n, dv, dk, 1.0f, Q.data(), dk, S.data(), dv, 0.0f, out, io.ldv);
-    sgemm(false, false, n, dv, n, 1.0f, KK.data(), C, U.data(), dv, 1.0f, out, io.ldv);
-    // S <- exp(c_n) S + (diag(exp(c_n - c)) K)^T V'.
-    const float cn = c[n - 1];
+    sgemm(false, false, n, dv, dk, 1.0f, Q, io.ldq, S.data(), dv, 0.0f, out, io.ldv);
     for (int64_t i = 0; i < n; ++i) {
-      const float e = std::exp(cn - c[i]);
-      for (int64_t x = 0; x < dk; ++x) K[i * dk + x] *= e;
+      float* oi = out + i * io.ldv;
+      const float e = ec[i];
+#pragma omp simd
+      for (int64_t x = 0; x < dv; ++x) oi[x] *= e;
     }
-    sgemm(true, false, dk, dv, n, 1.0f, K.data(), dk, U.data(), dv, std::exp(cn), S.data(), dv);
+    sgemm(false, false, n, dv, n, 1.0f, QK.data(), C, U, m, 1.0f, out, io.ldv);
+    // S <- exp(c_n) S + K^T (diag(exp(c_n - c)) V').
+    const float* En = E.data() + (n - 1) * C;  // exp(c_n - c_j)
+    for (int64_t i = 0; i < n; ++i) {
+      float* Ui = U + i * m;
+      const float e = En[i];
+#pragma omp simd
+      for (int64_t x = 0; x < dv; ++x) Ui[x] *= e;
+    }
+    sgemm(true, false, dk, dv, n, 1.0f, K, io.ldq, U, m, ec[n - 1], S.data(), dv);
   }
 }
 
