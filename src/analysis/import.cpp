@@ -73,6 +73,7 @@ ImportSummary import_records(const ImportOptions& opt) {
   if (!in) throw InputError(file, "cannot open the records file");
   std::string line, seen_model;
   int64_t line_no = 0;
+  ScoreFields fields;  // the optional fields every record gives
   while (std::getline(in, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -104,16 +105,36 @@ ImportSummary import_records(const ImportOptions& opt) {
     const double lp = j["logprob"].get<double>();
     if (!std::isfinite(lp) || lp > 0) throw InputError(where, "\"logprob\" must be finite and <= 0, found " + j["logprob"].dump());
     r.score.logprob = static_cast<float>(lp);
-    // Optional fields; absent or null: the "not given" markers of docs/compare.md.
-    auto opt_num = [&](const char* k, double absent) {
-      if (!j.contains(k) || j[k].is_null()) return absent;
+    // Optional fields: absent or null, or the marker an export of a schema-1 store wrote for a
+    // missing field (entropy -1, rank 0, top1_id -1, top1_logprob 1), means not given; the store
+    // then holds NULL (MissingScore). A given value must be one a real score can have.
+    auto opt_num = [&](const char* k, double marker) -> std::optional<double> {
+      if (!j.contains(k) || j[k].is_null()) return std::nullopt;
       if (!j[k].is_number()) throw InputError(where, std::string("\"") + k + "\" must be a number or null");
-      return j[k].get<double>();
+      const double v = j[k].get<double>();
+      if (v == marker) return std::nullopt;
+      return v;
     };
-    r.score.entropy = static_cast<float>(opt_num("entropy", -1));
-    r.score.rank = static_cast<int32_t>(opt_num("rank", 0));
-    r.score.top1_id = static_cast<int32_t>(opt_num("top1_id", -1));
-    r.score.top1_logprob = static_cast<float>(opt_num("top1_logprob", 1));
+    auto bad = [&](const char* k, const char* expected) {
+      throw InputError(where, std::string("\"") + k + "\" must be " + expected + " or null, found " + j[k].dump());
+    };
+    const auto entropy = opt_num("entropy", -1), rank = opt_num("rank", 0), top1 = opt_num("top1_id", -1),
+               top1_lp = opt_num("top1_logprob", 1);
+    if (entropy && !(std::isfinite(*entropy) && *entropy >= 0)) bad("entropy", "finite and >= 0");
+    if (rank && !(*rank >= 1 && *rank <= std::numeric_limits<int32_t>::max() && *rank == std::floor(*rank)))
+      bad("rank", "an integer >= 1");
+    if (top1 && !(*top1 >= 0 && *top1 <= std::numeric_limits<int32_t>::max() && *top1 == std::floor(*top1)))
+      bad("top1_id", "an integer >= 0");
+    if (top1_lp && !(std::isfinite(*top1_lp) && *top1_lp <= 0)) bad("top1_logprob", "finite and <= 0");
+    if (top1.has_value() != top1_lp.has_value())
+      throw InputError(where, "\"top1_id\" and \"top1_logprob\" must be given together");
+    r.score.entropy = entropy ? static_cast<float>(*entropy) : MissingScore::entropy;
+    r.score.rank = rank ? static_cast<int32_t>(*rank) : MissingScore::rank;
+    r.score.top1_id = top1 ? static_cast<int32_t>(*top1) : MissingScore::top1_id;
+    r.score.top1_logprob = top1_lp ? static_cast<float>(*top1_lp) : MissingScore::top1_logprob;
+    fields.entropy = fields.entropy && entropy.has_value();
+    fields.rank = fields.rank && rank.has_value();
+    fields.top1 = fields.top1 && top1.has_value();
     if (j.contains("pos") && !j["pos"].is_null()) {
       r.pos = get_int(j, "pos", where);
       if (*r.pos < 0) throw InputError(where, "\"pos\" must be >= 0");
@@ -277,6 +298,7 @@ ImportSummary import_records(const ImportOptions& opt) {
   header.corpus_kind = corpus_kind_name(cs.kind);
   header.corpus_sha256 = cs.sha256;
   header.corpus_documents = cs.n_documents;
+  header.fields = fields;
 
   RunStore store = RunStore::open(opt.out, true);
   const StoredRun run = store.start_run(rec, header, /*resume=*/false);
@@ -293,6 +315,7 @@ ImportSummary import_records(const ImportOptions& opt) {
   sum.context = policy.context;
   sum.stride = policy.stride;
   sum.tokenizer_key = key;
+  sum.fields = fields;
   return sum;
 }
 

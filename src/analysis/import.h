@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "store/store.h"
+
 namespace lossgap {
 
 struct ImportOptions {
@@ -31,6 +33,7 @@ struct ImportSummary {
   int64_t targets = 0;    // scored tokens (records)
   int64_t context = 0, stride = 0;
   std::string tokenizer_key;
+  ScoreFields fields;  // the optional fields every record gave (the others are stored as NULL)
 };
 
 // Reads, checks and writes. Throws InputError naming the records file and line for a malformed

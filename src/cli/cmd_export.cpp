@@ -1,5 +1,6 @@
 // `lossgap export`: one row per scored token of a run store, as JSONL or CSV (columns doc,
-// model, pos, token_id, start, end, logprob, entropy, rank, top1_id, top1_logprob).
+// model, pos, token_id, start, end, logprob, entropy, rank, top1_id, top1_logprob; the last four
+// null / empty where the run lacks them).
 // Floats are written with 9 significant digits, which round-trips the stored fp32 values.
 // With --tags, every tag of each token follows as more columns (analysis/token_tags.h).
 // Not an analysis: `lossgap report` reads the store for that.
@@ -39,6 +40,14 @@ std::string number(double v, bool json) {
   return buf;
 }
 
+// A field the run may lack (an import without it): JSON null, an empty CSV field.
+std::string optional(const std::optional<double>& v, bool json) {
+  return v ? number(*v, json) : json ? "null" : "";
+}
+std::string optional(const std::optional<int64_t>& v, bool json) {
+  return v ? std::to_string(*v) : json ? "null" : "";
+}
+
 // RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside.
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
@@ -75,14 +84,14 @@ void run_export(const ExportOptions& o) {
       line += "{\"doc\":" + nlohmann::json(r.doc).dump() + ",\"model\":" + nlohmann::json(r.model).dump();
       line += ",\"pos\":" + std::to_string(r.pos) + ",\"token_id\":" + std::to_string(r.token_id);
       line += ",\"start\":" + std::to_string(r.start) + ",\"end\":" + std::to_string(r.end);
-      line += ",\"logprob\":" + number(r.logprob, true) + ",\"entropy\":" + number(r.entropy, true);
-      line += ",\"rank\":" + std::to_string(r.rank) + ",\"top1_id\":" + std::to_string(r.top1_id);
-      line += ",\"top1_logprob\":" + number(r.top1_logprob, true);
+      line += ",\"logprob\":" + number(r.logprob, true) + ",\"entropy\":" + optional(r.entropy, true);
+      line += ",\"rank\":" + optional(r.rank, true) + ",\"top1_id\":" + optional(r.top1_id, true);
+      line += ",\"top1_logprob\":" + optional(r.top1_logprob, true);
     } else {
       line += csv_field(r.doc) + "," + csv_field(r.model) + "," + std::to_string(r.pos) + "," +
               std::to_string(r.token_id) + "," + std::to_string(r.start) + "," + std::to_string(r.end) + "," +
-              number(r.logprob, false) + "," + number(r.entropy, false) + "," + std::to_string(r.rank) + "," +
-              std::to_string(r.top1_id) + "," + number(r.top1_logprob, false);
+              number(r.logprob, false) + "," + optional(r.entropy, false) + "," + optional(r.rank, false) + "," +
+              optional(r.top1_id, false) + "," + optional(r.top1_logprob, false);
     }
     if (o.tags) {
       if (!table || table_model != r.model) {
@@ -121,7 +130,8 @@ void add_export_command(CLI::App& app) {
   cmd->footer(
       "Columns: doc, model, pos (index of the target among the document's tokens, BOS excluded), token_id, "
       "start, end (byte span in the document's text), logprob (natural log), entropy (nats), rank (1 = "
-      "top), top1_id, top1_logprob.");
+      "top), top1_id, top1_logprob; the last four are null in JSONL and empty in CSV where the run lacks them "
+      "(an import without them).");
   cmd->callback([o] { run_export(*o); });
 }
 

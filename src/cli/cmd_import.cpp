@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "analysis/import.h"
 #include "cli/commands.h"
@@ -54,6 +56,16 @@ void add_import_command(CLI::App& app) {
                  o->records.c_str(), o->out.c_str(), o->name.c_str(), static_cast<long long>(s.documents),
                  static_cast<long long>(s.tokens), static_cast<long long>(s.targets), static_cast<long long>(s.context),
                  static_cast<long long>(s.stride), s.tokenizer_key.c_str());
+    if (!s.fields.all()) {
+      std::string missing;
+      for (auto [on, name] : {std::pair{s.fields.entropy, "entropy"}, std::pair{s.fields.rank, "rank"},
+                              std::pair{s.fields.top1, "top-1 prediction"}})
+        if (!on) missing += (missing.empty() ? "" : ", ") + std::string(name);
+      std::fprintf(stderr,
+                   "lossgap import: not in every record, so not available for \"%s\" (stored as NULL where "
+                   "missing): %s\n",
+                   o->name.c_str(), missing.c_str());
+    }
   });
 }
 

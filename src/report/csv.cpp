@@ -46,7 +46,7 @@ std::map<std::string, std::string> render_csv(const AnalysisResult& r) {
   std::map<std::string, std::string> out;
   std::string& models = out["models.csv"];
   models = "role,name,dir,model_type,n_parameters,dtype,config_sha256,tokenizer_sha256,weights_sha256,context,stride,"
-           "bos,bos_id,corpus_path,corpus_sha256\n";
+           "bos,bos_id,corpus_path,corpus_sha256,scores\n";
   for (size_t m = 0; m < r.models.size(); ++m) {
     const StoredRun& s = r.models[m];
     const ResolvedPolicy& p = s.header.policy;
@@ -55,7 +55,7 @@ std::map<std::string, std::string> render_csv(const AnalysisResult& r) {
               s.model.config_sha256 + "," + s.model.tokenizer_sha256 + "," + s.model.weights_sha256 + "," +
               std::to_string(p.context) + "," + std::to_string(p.stride) + "," + bos_policy_name(p.bos) + "," +
               (p.bos_id ? std::to_string(*p.bos_id) : "") + "," + field(s.header.corpus_path) + "," +
-              s.header.corpus_sha256 + "\n";
+              s.header.corpus_sha256 + "," + field(score_fields_note(s.header.fields)) + "\n";
   }
   std::string& losses = out["losses.csv"];
   losses = "level,model,filter,tokens,mean_nll,ci_lo,ci_hi,bpb\n";

@@ -94,7 +94,7 @@ std::string run_section(const AnalysisResult& r, const HtmlStoreData& data) {
   h += "<h3>Models</h3><table class=\"grid\"><thead><tr><th></th><th>name</th><th>model_type</th>"
        "<th>parameters</th><th>dtype</th><th>device / backend</th><th>directory</th><th>config</th>"
        "<th>tokenizer</th><th>weights</th><th>documents scored</th><th>created</th><th>finished</th>"
-       "<th>lossgap</th></tr></thead><tbody>\n";
+       "<th>lossgap</th><th>scores</th></tr></thead><tbody>\n";
   for (size_t m = 0; m < r.models.size(); ++m) {
     const StoredRun& s = r.models[m];
     const std::string role = m == 0 ? "A" : (r.models.size() == 2 ? "B" : "B" + std::to_string(m));
@@ -106,7 +106,8 @@ std::string run_section(const AnalysisResult& r, const HtmlStoreData& data) {
          short_hash(s.model.tokenizer_sha256) + "</td><td>" + short_hash(s.model.weights_sha256) + "</td><td>" +
          thousands(static_cast<uint64_t>(std::max<int64_t>(0, s.documents_done))) + "</td><td>" + esc(s.created) +
          "</td><td>" + (s.finished.empty() ? "incomplete" : esc(s.finished)) + "</td><td>" +
-         esc(s.header.tool_version) + " " + esc(s.header.git_commit) + "</td></tr>\n";
+         esc(s.header.tool_version) + " " + esc(s.header.git_commit) + "</td><td>" +
+         esc(score_fields_note(s.header.fields)) + "</td></tr>\n";
   }
   h += "</tbody></table>\n";
 
@@ -290,6 +291,8 @@ std::string viewer_data(const AnalysisResult& r, const HtmlStoreData& data, cons
   const size_t M = r.models.size();
   std::string j = "{\"level\":" + jstr(pair_level_name(r.level)) + ",\"unit\":" + jstr(r.unit_name()) + ",\"models\":[";
   for (size_t m = 0; m < M; ++m) item(j, m, jstr(r.models[m].model.name));
+  j += "],\"top1_available\":[";
+  for (size_t m = 0; m < M; ++m) item(j, m, r.models[m].header.fields.top1 ? "true" : "false");
   j += "],\"colours\":[";
   for (size_t m = 0; m < M; ++m) item(j, m, jstr(html::model_colour(m)));
   j += "],\"categories\":[";

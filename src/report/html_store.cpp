@@ -129,7 +129,7 @@ HtmlStoreData read_html_store_data(const fs::path& store, const AnalysisResult& 
         tok_q.bind(1, r.models[m].model_id).bind(2, doc_id).bind(3, static_cast<int64_t>(T));
         while (tok_q.step()) {
           const int64_t pos = tok_q.col_int(0);
-          if (pos < 0 || static_cast<size_t>(pos) >= T) continue;
+          if (pos < 0 || static_cast<size_t>(pos) >= T || tok_q.col_is_null(1)) continue;  // NULL: no top-1
           t.id[pos] = static_cast<int32_t>(tok_q.col_int(1));
           t.logprob[pos] = static_cast<float>(tok_q.col_double(2));
         }

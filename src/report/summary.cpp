@@ -77,6 +77,7 @@ std::string render_summary(const AnalysisResult& r) {
     o += fmt("  %s %-24s %s, %s params, %s, weights %.12s\n", m == 0 ? "A" : "B", s.model.name.c_str(),
              s.model.model_type.c_str(), count(static_cast<uint64_t>(s.model.n_parameters)).c_str(),
              s.model.dtype.c_str(), s.model.weights_sha256.c_str());
+    if (!s.header.fields.all()) o += "      scores: " + score_fields_note(s.header.fields) + "\n";
   }
   o += fmt("  policy: context %lld, stride %lld, bos %s%s\n", static_cast<long long>(p.context),
            static_cast<long long>(p.stride), bos_policy_name(p.bos),

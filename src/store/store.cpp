@@ -2,6 +2,7 @@
 #include "core/version.h"
 #include "store/store.h"
 
+#include <cmath>
 #include <ctime>
 
 #include "core/error.h"
@@ -15,7 +16,7 @@ namespace {
 // 'LGAP': marks a SQLite file as a lossgap run store.
 constexpr int64_t kApplicationId = 0x4C474150;
 
-// Schema version 1 (docs/store.md is the reference; keep the two in step).
+// Schema version 2 (docs/store.md is the reference; keep the two in step).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -58,7 +59,8 @@ CREATE TABLE runs (
   corpus_path      TEXT NOT NULL,
   corpus_kind      TEXT NOT NULL,
   corpus_sha256    TEXT NOT NULL,
-  corpus_documents INTEGER NOT NULL
+  corpus_documents INTEGER NOT NULL,
+  score_fields     TEXT NOT NULL
 );
 CREATE TABLE documents (
   doc_id  INTEGER PRIMARY KEY,
@@ -91,13 +93,67 @@ CREATE TABLE scores (
   doc_id       INTEGER NOT NULL REFERENCES documents(doc_id),
   pos          INTEGER NOT NULL,
   logprob      REAL NOT NULL,
-  entropy      REAL NOT NULL,
-  rank         INTEGER NOT NULL,
-  top1_id      INTEGER NOT NULL,
-  top1_logprob REAL NOT NULL,
+  entropy      REAL,
+  rank         INTEGER,
+  top1_id      INTEGER,
+  top1_logprob REAL,
   PRIMARY KEY (model_id, doc_id, pos)
 ) WITHOUT ROWID;
 )sql";
+
+// Version 1 -> 2: the optional score columns become nullable, version 1's markers of a missing
+// field (entropy -1, rank 0, top1_id -1 with top1_logprob 1, written by imports) become NULL,
+// and runs.score_fields records which fields each run has (imports: those never missing).
+constexpr const char* kMigrateV1 = R"sql(
+CREATE TABLE scores_v2 (
+  model_id     INTEGER NOT NULL REFERENCES models(model_id),
+  doc_id       INTEGER NOT NULL REFERENCES documents(doc_id),
+  pos          INTEGER NOT NULL,
+  logprob      REAL NOT NULL,
+  entropy      REAL,
+  rank         INTEGER,
+  top1_id      INTEGER,
+  top1_logprob REAL,
+  PRIMARY KEY (model_id, doc_id, pos)
+) WITHOUT ROWID;
+INSERT INTO scores_v2
+  SELECT model_id, doc_id, pos, logprob, NULLIF(entropy, -1), NULLIF(rank, 0), NULLIF(top1_id, -1),
+         CASE WHEN top1_id = -1 THEN NULL ELSE top1_logprob END
+  FROM scores ORDER BY model_id, doc_id, pos;
+DROP TABLE scores;
+ALTER TABLE scores_v2 RENAME TO scores;
+ALTER TABLE runs ADD COLUMN score_fields TEXT NOT NULL DEFAULT 'entropy rank top1';
+UPDATE runs SET score_fields = trim(
+    (CASE WHEN EXISTS (SELECT 1 FROM scores s WHERE s.model_id = runs.model_id AND s.entropy IS NULL)
+          THEN '' ELSE 'entropy ' END) ||
+    (CASE WHEN EXISTS (SELECT 1 FROM scores s WHERE s.model_id = runs.model_id AND s.rank IS NULL)
+          THEN '' ELSE 'rank ' END) ||
+    (CASE WHEN EXISTS (SELECT 1 FROM scores s WHERE s.model_id = runs.model_id AND s.top1_id IS NULL)
+          THEN '' ELSE 'top1' END))
+  WHERE model_id IN (SELECT model_id FROM models WHERE backend = 'import');
+PRAGMA user_version = 2;
+)sql";
+
+ScoreFields parse_score_fields(const std::string& text, const std::string& where) {
+  ScoreFields f{false, false, false};
+  size_t a = 0;
+  while (a < text.size()) {
+    size_t b = text.find(' ', a);
+    if (b == std::string::npos) b = text.size();
+    const std::string name = text.substr(a, b - a);
+    if (name == "entropy") {
+      f.entropy = true;
+    } else if (name == "rank") {
+      f.rank = true;
+    } else if (name == "top1") {
+      f.top1 = true;
+    } else {
+      throw InputError(where, "runs.score_fields: expected names among \"entropy rank top1\", found \"" + text + "\"");
+    }
+    a = b + 1;
+  }
+  return f;
+}
 
 struct PendingDoc {
   int64_t model_id = 0;
@@ -111,6 +167,21 @@ struct PendingDoc {
 std::string dq(const std::string& s) { return "\"" + s + "\""; }
 
 }  // namespace
+
+std::string score_fields_text(const ScoreFields& f) {
+  std::string s;
+  for (auto [on, name] : {std::pair{f.entropy, "entropy"}, std::pair{f.rank, "rank"}, std::pair{f.top1, "top1"}})
+    if (on) s += (s.empty() ? "" : " ") + std::string(name);
+  return s;
+}
+
+std::string score_fields_note(const ScoreFields& f) {
+  if (f.all()) return "log-prob, entropy, rank, top-1";
+  std::string missing;
+  for (auto [on, name] : {std::pair{f.entropy, "entropy"}, std::pair{f.rank, "rank"}, std::pair{f.top1, "top-1"}})
+    if (!on) missing += (missing.empty() ? "" : ", ") + std::string(name);
+  return "log-prob; not available: " + missing;
+}
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -160,6 +231,7 @@ struct RunStore::Impl {
     r.header.corpus_kind = st.col_text(c++);
     r.header.corpus_sha256 = st.col_text(c++);
     r.header.corpus_documents = st.col_int(c++);
+    r.header.fields = parse_score_fields(st.col_text(c++), path.string());
     r.documents_done = st.col_int(c++);
     return r;
   }
@@ -170,7 +242,7 @@ struct RunStore::Impl {
              m.tokenizer_sha256, m.weights_sha256, m.dtype, m.device, m.backend, m.n_parameters,
              r.tool_version, r.git_commit, r.created, r.updated, r.finished, r.sessions,
              r.context, r.stride, r.bos_policy, r.bos_id, r.force_context,
-             r.corpus_path, r.corpus_kind, r.corpus_sha256, r.corpus_documents,
+             r.corpus_path, r.corpus_kind, r.corpus_sha256, r.corpus_documents, r.score_fields,
              (SELECT count(*) FROM scored_documents s WHERE s.model_id = m.model_id)
       FROM runs r JOIN models m ON m.model_id = r.model_id
       WHERE ?1 IS NULL OR m.name = ?1
@@ -231,6 +303,17 @@ RunStore RunStore::open(const std::filesystem::path& path, bool create) {
                                   ", newer than this lossgap's " + std::to_string(kStoreSchemaVersion));
     if (version < 1) throw InputError(where, "the run store has no schema version (PRAGMA user_version)");
     db.exec("PRAGMA journal_mode=WAL");
+    if (version == 1) {
+      try {
+        sql::Transaction tx(db);
+        db.exec(kMigrateV1);
+        tx.commit();
+      } catch (const InputError& e) {
+        throw InputError(where, "the run store has schema version 1; lossgap " + std::string(tool_version()) +
+                                    " migrates it to version " + std::to_string(kStoreSchemaVersion) +
+                                    " on open, which failed (" + e.detail() + ")");
+      }
+    }
   }
   // In WAL mode NORMAL is durable against a process crash (SIGKILL): only a power loss can
   // drop the last commits.
@@ -273,6 +356,7 @@ StoredRun RunStore::start_run(const ModelRecord& model, const RunHeader& header,
     differs("bos policy", bos_policy_name(a.bos), bos_policy_name(b.bos));
     differs("bos id", a.bos_id ? std::to_string(*a.bos_id) : "none", b.bos_id ? std::to_string(*b.bos_id) : "none");
     differs("corpus sha256", old.header.corpus_sha256, header.corpus_sha256);
+    differs("score fields", score_fields_text(old.header.fields), score_fields_text(header.fields));
     sql::Stmt up(impl_->db, "UPDATE runs SET sessions = sessions + 1, updated = ?2 WHERE run_id = ?1");
     up.bind(1, old.run_id).bind(2, utc_now()).run();
     return *find_run(model.name);
@@ -294,14 +378,15 @@ StoredRun RunStore::start_run(const ModelRecord& model, const RunHeader& header,
   sql::Stmt ins_run(impl_->db, R"sql(
     INSERT INTO runs(model_id, tool_version, git_commit, created, updated, finished, sessions,
                      context, stride, bos_policy, bos_id, force_context, add_special_tokens,
-                     logprob_unit, corpus_path, corpus_kind, corpus_sha256, corpus_documents)
-    VALUES (?1, ?2, ?3, ?4, ?4, NULL, 1, ?5, ?6, ?7, ?8, ?9, 0, 'nats', ?10, ?11, ?12, ?13))sql");
+                     logprob_unit, corpus_path, corpus_kind, corpus_sha256, corpus_documents, score_fields)
+    VALUES (?1, ?2, ?3, ?4, ?4, NULL, 1, ?5, ?6, ?7, ?8, ?9, 0, 'nats', ?10, ?11, ?12, ?13, ?14))sql");
   ins_run.bind(1, model_id).bind(2, header.tool_version).bind(3, header.git_commit).bind(4, now);
   ins_run.bind(5, p.context).bind(6, p.stride).bind(7, std::string_view(bos_policy_name(p.bos)));
   ins_run.bind(8, p.bos_id ? std::optional<int64_t>(*p.bos_id) : std::nullopt);
   ins_run.bind(9, static_cast<int64_t>(p.force_context ? 1 : 0));
   ins_run.bind(10, header.corpus_path).bind(11, header.corpus_kind).bind(12, header.corpus_sha256);
   ins_run.bind(13, header.corpus_documents);
+  ins_run.bind(14, score_fields_text(header.fields));
   ins_run.run();
   tx.commit();
   return *find_run(model.name);
@@ -387,10 +472,25 @@ void RunStore::commit_batch() {
       }
     }
     for (const TargetRecord& r : p.scores.targets) {
+      const TokenScore& sc = r.score;
       ins_score.bind(1, p.model_id).bind(2, doc_id).bind(3, static_cast<int64_t>(r.pos));
-      ins_score.bind(4, static_cast<double>(r.score.logprob)).bind(5, static_cast<double>(r.score.entropy));
-      ins_score.bind(6, static_cast<int64_t>(r.score.rank)).bind(7, static_cast<int64_t>(r.score.top1_id));
-      ins_score.bind(8, static_cast<double>(r.score.top1_logprob)).run();
+      ins_score.bind(4, static_cast<double>(sc.logprob));
+      if (std::isnan(sc.entropy)) {
+        ins_score.bind_null(5);
+      } else {
+        ins_score.bind(5, static_cast<double>(sc.entropy));
+      }
+      if (sc.rank == MissingScore::rank) {
+        ins_score.bind_null(6);
+      } else {
+        ins_score.bind(6, static_cast<int64_t>(sc.rank));
+      }
+      if (sc.top1_id == MissingScore::top1_id) {
+        ins_score.bind_null(7).bind_null(8);
+      } else {
+        ins_score.bind(7, static_cast<int64_t>(sc.top1_id)).bind(8, static_cast<double>(sc.top1_logprob));
+      }
+      ins_score.run();
     }
     ins_done.bind(1, p.model_id).bind(2, doc_id).bind(3, static_cast<int64_t>(p.scores.n_tokens));
     ins_done.bind(4, static_cast<int64_t>(p.scores.targets.size())).bind(5, static_cast<int64_t>(p.scores.n_windows));
@@ -435,10 +535,10 @@ void RunStore::for_each_score(const std::optional<std::string>& model, const std
     row.start = st.col_int(4);
     row.end = st.col_int(5);
     row.logprob = st.col_double(6);
-    row.entropy = st.col_double(7);
-    row.rank = st.col_int(8);
-    row.top1_id = st.col_int(9);
-    row.top1_logprob = st.col_double(10);
+    row.entropy = st.col_is_null(7) ? std::nullopt : std::optional<double>(st.col_double(7));
+    row.rank = st.col_is_null(8) ? std::nullopt : std::optional<int64_t>(st.col_int(8));
+    row.top1_id = st.col_is_null(9) ? std::nullopt : std::optional<int64_t>(st.col_int(9));
+    row.top1_logprob = st.col_is_null(10) ? std::nullopt : std::optional<double>(st.col_double(10));
     f(row);
   }
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +19,31 @@
 
 namespace lossgap {
 
-inline constexpr int kStoreSchemaVersion = 1;
+// 2: the optional score columns (entropy, rank, top1_id, top1_logprob) are nullable and
+// runs.score_fields says which a run has; a version-1 store is migrated on open (docs/store.md).
+inline constexpr int kStoreSchemaVersion = 2;
+
+// The per-token fields besides the log-probability that a run has for every target: all of
+// them for `lossgap score`, those every record gave for an import. Stored as runs.score_fields.
+struct ScoreFields {
+  bool entropy = true;
+  bool rank = true;
+  bool top1 = true;  // top1_id and top1_logprob
+  bool all() const { return entropy && rank && top1; }
+  bool operator==(const ScoreFields&) const = default;
+};
+std::string score_fields_text(const ScoreFields& f);  // "entropy rank top1", "" for none
+// For reports: "log-prob, entropy, rank, top-1", or "log-prob; not available: entropy, rank".
+std::string score_fields_note(const ScoreFields& f);
+
+// A TokenScore field holding its "not available" value is stored as NULL: an import that lacks
+// it for that token. Real scores never hold these values.
+struct MissingScore {
+  static constexpr float entropy = std::numeric_limits<float>::quiet_NaN();
+  static constexpr int32_t rank = 0;
+  static constexpr int32_t top1_id = -1;  // then top1_logprob is not stored either
+  static constexpr float top1_logprob = std::numeric_limits<float>::quiet_NaN();
+};
 
 // A model's identity as the store records it.
 struct ModelRecord {
@@ -43,6 +68,7 @@ struct RunHeader {
   std::string corpus_kind;
   std::string corpus_sha256;
   int64_t corpus_documents = 0;
+  ScoreFields fields;  // the optional fields every target of the run has
 };
 
 // The run of one model, as stored.
@@ -57,7 +83,7 @@ struct StoredRun {
   int64_t documents_done = 0;
 };
 
-// One exported row (export's columns).
+// One exported row (export's columns); an optional field is nullopt where the run lacks it.
 struct ScoreRow {
   std::string doc;
   std::string model;
@@ -66,17 +92,19 @@ struct ScoreRow {
   int64_t start = 0;
   int64_t end = 0;
   double logprob = 0;
-  double entropy = 0;
-  int64_t rank = 0;
-  int64_t top1_id = 0;
-  double top1_logprob = 0;
+  std::optional<double> entropy;
+  std::optional<int64_t> rank;
+  std::optional<int64_t> top1_id;
+  std::optional<double> top1_logprob;
 };
 
 class RunStore {
  public:
   // Opens an existing store (create = false) or creates one when missing (create = true);
-  // WAL mode. Throws InputError naming the file if it is not a lossgap store (application_id),
-  // was written by a newer schema, or cannot be opened.
+  // WAL mode. A store of schema version 1 is migrated to the current version first (in one
+  // transaction; it needs write access). Throws InputError naming the file if it is not a
+  // lossgap store (application_id), was written by a newer schema, cannot be opened, or is of
+  // version 1 and cannot be written.
   static RunStore open(const std::filesystem::path& path, bool create);
   ~RunStore();
   RunStore(RunStore&&) noexcept;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Import round trip: score two fixture models, `export` one of them, `import` it back under a
 # new name (export format with --tokenizer, and the minimal {doc, start, end, logprob} form),
-# and check `report` gives the same numbers for the imported model as for the original.
+# and check `report` gives the same numbers for the imported model as for the original; the
+# minimal form's missing entropy / rank / top-1 are NULL and "not available" in every output.
 # Usage: bash import_roundtrip.sh LOSSGAP_BINARY SOURCE_DIR SHARED_DIR
 set -euo pipefail
 BIN=$1 SRC=$2
@@ -39,11 +40,33 @@ with open(sys.argv[2], "w") as f:
 PY
 "$BIN" import "$TMP/a.jsonl" --input "$TMP/corpus.jsonl" --out "$TMP/min.sqlite" --name A 2>> "$TMP/import.log"
 "$BIN" import "$TMP/b_min.jsonl" --input "$TMP/corpus.jsonl" --out "$TMP/min.sqlite" --name B 2>> "$TMP/import.log"
-"$BIN" report "$TMP/min.sqlite" "${POS[@]}" --json "$TMP/min.json" > /dev/null 2>&1
-python3 - "$TMP/orig.json" "$TMP/imported.json" "$TMP/min.json" <<'PY'
-import json, sys
+"$BIN" report "$TMP/min.sqlite" "${POS[@]}" --json "$TMP/min.json" --csv "$TMP/min_csv" --html "$TMP/min.html" \
+  > "$TMP/min_summary.txt" 2>&1
+"$BIN" export "$TMP/min.sqlite" --format jsonl --model B --out "$TMP/min_b.jsonl"
+"$BIN" export "$TMP/min.sqlite" --format csv --model B --out "$TMP/min_b.csv"
+python3 - "$TMP/orig.json" "$TMP/imported.json" "$TMP/min.json" "$TMP" <<'PY'
+import csv, json, sys
 o, i, m = (json.load(open(p)) for p in sys.argv[1:4])
+tmp = sys.argv[4]
 fail = []
+# The minimal form has no entropy, rank or top-1: stored as NULL, and every output says so.
+if m["models"][1]["score_fields"] != {"entropy": False, "rank": False, "top1": False}:
+    fail.append("minimal import's score_fields: %s" % m["models"][1]["score_fields"])
+if m["models"][0]["score_fields"] != {"entropy": True, "rank": True, "top1": True}:
+    fail.append("full import's score_fields: %s" % m["models"][0]["score_fields"])
+if "scores: log-prob; not available: entropy, rank, top-1" not in open(tmp + "/min_summary.txt").read():
+    fail.append("summary does not say entropy/rank/top-1 are not available")
+if "not available" not in [r["scores"] for r in csv.DictReader(open(tmp + "/min_csv/models.csv"))][1]:
+    fail.append("models.csv does not say entropy/rank/top-1 are not available")
+html = open(tmp + "/min.html").read()
+if '"top1_available":[true,false]' not in html or "log-prob; not available: entropy, rank, top-1" not in html:
+    fail.append("HTML report does not mark B's top-1 as not available")
+for r in map(json.loads, open(tmp + "/min_b.jsonl")):
+    if any(r[k] is not None for k in ("entropy", "rank", "top1_id", "top1_logprob")):
+        fail.append("export of the minimal import has a value for a missing field: %s" % r); break
+for r in csv.DictReader(open(tmp + "/min_b.csv")):
+    if any(r[k] != "" for k in ("entropy", "rank", "top1_id", "top1_logprob")):
+        fail.append("CSV export of the minimal import has a value for a missing field: %s" % r); break
 po, pi = o["pairs"][0], i["pairs"][0]
 for key in ["categories", "by_copy_distance", "by_position"]:
     if po[key] != pi[key]:

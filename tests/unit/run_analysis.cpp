@@ -14,6 +14,9 @@
 #include "analysis/import.h"
 #include "analysis/load.h"
 #include "core/error.h"
+#include "report/csv.h"
+#include "report/json.h"
+#include "report/summary.h"
 #include "store/store.h"
 
 namespace lossgap {
@@ -125,6 +128,10 @@ std::vector<std::vector<std::vector<double>>> make_store(const fs::path& path,
         r.start = t.spans[i].first;
         r.end = t.spans[i].second;
         r.score.logprob = static_cast<float>(-u(rng));
+        r.score.entropy = 0.5f + static_cast<float>(i % 7);
+        r.score.rank = static_cast<int32_t>(1 + i % 5);
+        r.score.top1_id = t.ids[i - 1];
+        r.score.top1_logprob = -0.25f;
         v[i] = -static_cast<double>(r.score.logprob);
         s.targets.push_back(r);
       }
@@ -309,12 +316,100 @@ TEST_F(AnalysisTest, ImportedMinimalRecordsPairWithTheOriginal) {
   io.name = "B-imported";
   const ImportSummary s = import_records(io);
   EXPECT_EQ(s.documents, 3);
+  EXPECT_EQ(s.fields, (ScoreFields{false, false, false}));
   LoadOptions lo;
   lo.models = {"A", "B-imported"};
-  const LoadedRun run = load_run(path_, lo);
+  LoadedRun run = load_run(path_, lo);
   // The imported run lacks the unscored first tokens, so its token stream differs: word level.
   EXPECT_EQ(run.level, PairLevel::Word);
+  // Entropy, rank and top-1 are not available for it: NULL in the store, and every output says so.
+  ASSERT_EQ(run.runs.size(), 2u);
+  EXPECT_TRUE(run.runs[0].header.fields.all());
+  EXPECT_EQ(run.runs[1].header.fields, (ScoreFields{false, false, false}));
+  RunStore store = RunStore::open(path_, false);
+  size_t rows = 0;
+  store.for_each_score(std::string("B-imported"), [&](const ScoreRow& r) {
+    ++rows;
+    EXPECT_FALSE(r.entropy || r.rank || r.top1_id || r.top1_logprob);
+  });
+  EXPECT_GT(rows, 0u);
+  AnalysisOptions ao;
+  ao.bootstrap.resamples = 20;
+  const AnalysisResult res = analyse(std::move(run), ao);
+  const nlohmann::json j = nlohmann::json::parse(render_json(res, false));
+  EXPECT_EQ(j["models"][0]["score_fields"], (nlohmann::json{{"entropy", true}, {"rank", true}, {"top1", true}}));
+  EXPECT_EQ(j["models"][1]["score_fields"], (nlohmann::json{{"entropy", false}, {"rank", false}, {"top1", false}}));
+  EXPECT_NE(render_summary(res).find("scores: log-prob; not available: entropy, rank, top-1"), std::string::npos)
+      << render_summary(res);
+  const std::string models_csv = render_csv(res).at("models.csv");
+  EXPECT_NE(models_csv.find("\"log-prob; not available: entropy, rank, top-1\""), std::string::npos) << models_csv;
   // Importing the same name again is refused.
+  EXPECT_THROW(import_records(io), InputError);
+  fs::remove(corpus);
+  fs::remove(records);
+}
+
+// Optional fields in records: given on some records only (stored where given, NULL elsewhere,
+// and the run does not claim them); v1 export markers read as not given; values no real score
+// has, or top1_id without top1_logprob, are refused naming the line.
+TEST_F(AnalysisTest, ImportOptionalFields) {
+  make_store(path_, {{"A", false}}, 11);
+  const fs::path corpus = temp_path("corpus", ".jsonl"), records = temp_path("records", ".jsonl");
+  {
+    std::ofstream c(corpus);
+    for (size_t d = 0; d < kDocs.size(); ++d)
+      c << nlohmann::json{{"id", "doc" + std::to_string(d)}, {"text", kDocs[d].first}}.dump() << "\n";
+  }
+  std::vector<nlohmann::json> recs;
+  RunStore::open(path_, false).for_each_score(std::string("A"), [&](const ScoreRow& r) {
+    recs.push_back({{"doc", r.doc}, {"start", r.start}, {"end", r.end}, {"logprob", r.logprob},
+                    {"entropy", *r.entropy}, {"rank", *r.rank}});
+    if (recs.size() % 2 == 0) recs.back()["top1_id"] = *r.top1_id, recs.back()["top1_logprob"] = *r.top1_logprob;
+  });
+  recs[1]["rank"] = 0;  // the schema-1 marker: not given
+  auto write = [&](const std::vector<nlohmann::json>& v) {
+    std::ofstream o(records);
+    for (const auto& x : v) o << x.dump() << "\n";
+  };
+  write(recs);
+  ImportOptions io;
+  io.records = records;
+  io.corpus = corpus;
+  io.out = path_;
+  io.name = "partial";
+  EXPECT_EQ(import_records(io).fields, (ScoreFields{true, false, false}));
+  size_t k = 0;
+  RunStore::open(path_, false).for_each_score(std::string("partial"), [&](const ScoreRow& r) {
+    EXPECT_TRUE(r.entropy.has_value());
+    EXPECT_EQ(r.rank.has_value(), k != 1);
+    EXPECT_EQ(r.top1_id.has_value(), k % 2 == 1);
+    EXPECT_EQ(r.top1_logprob.has_value(), k % 2 == 1);
+    ++k;
+  });
+  EXPECT_EQ(k, recs.size());
+  const std::vector<std::pair<std::string, nlohmann::json>> wrong = {
+      {"entropy", {{"entropy", -0.5}}},
+      {"rank", {{"rank", 2.5}}},
+      {"top1_id", {{"top1_id", -3}, {"top1_logprob", -0.5}}},
+      {"top1_logprob", {{"top1_id", 3}, {"top1_logprob", 0.25}}}};
+  for (const auto& [key, fields] : wrong) {
+    std::vector<nlohmann::json> bad = recs;
+    bad[0].update(fields);
+    write(bad);
+    io.name = "bad-" + key;
+    try {
+      import_records(io);
+      ADD_FAILURE() << fields.dump() << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(records.string() + ":1"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+  std::vector<nlohmann::json> half = recs;
+  half[0].erase("top1_logprob");
+  half[0]["top1_id"] = 4;
+  write(half);
+  io.name = "half";
   EXPECT_THROW(import_records(io), InputError);
   fs::remove(corpus);
   fs::remove(records);

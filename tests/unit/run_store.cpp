@@ -1,6 +1,7 @@
 // Unit tests of the SQLite run store: round trip of documents, tokens and scores; run headers;
 // batches (only committed ones survive); resume checks; shared tokens between models with one
-// tokenizer; refusal of files that are not lossgap stores or are newer.
+// tokenizer; refusal of files that are not lossgap stores or are newer; optional score fields
+// stored as NULL; migration of version-1 stores.
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
@@ -131,10 +132,11 @@ TEST_F(StoreTest, RoundTrip) {
       EXPECT_EQ(r.start, t.start);
       EXPECT_EQ(r.end, t.end);
       EXPECT_EQ(static_cast<float>(r.logprob), t.score.logprob);  // exact: fp32 stored as REAL
-      EXPECT_EQ(static_cast<float>(r.entropy), t.score.entropy);
-      EXPECT_EQ(r.rank, t.score.rank);
-      EXPECT_EQ(r.top1_id, t.score.top1_id);
-      EXPECT_EQ(static_cast<float>(r.top1_logprob), t.score.top1_logprob);
+      ASSERT_TRUE(r.entropy && r.rank && r.top1_id && r.top1_logprob);
+      EXPECT_EQ(static_cast<float>(*r.entropy), t.score.entropy);
+      EXPECT_EQ(*r.rank, t.score.rank);
+      EXPECT_EQ(*r.top1_id, t.score.top1_id);
+      EXPECT_EQ(static_cast<float>(*r.top1_logprob), t.score.top1_logprob);
     }
   }
   RunStore store = RunStore::open(path_, false);
@@ -152,7 +154,132 @@ TEST_F(StoreTest, RoundTrip) {
   EXPECT_EQ(run->header.git_commit, "abc");
   EXPECT_FALSE(run->finished.empty());
   EXPECT_EQ(run->documents_done, 2);
+  EXPECT_TRUE(run->header.fields.all());
   EXPECT_EQ(store.completed_documents(run->model_id), (std::unordered_set<std::string>{"d1", "d2"}));
+}
+
+// A run without entropy / rank / top-1 (an import of log-probs only): NULL in the store, nullopt
+// when read, and runs.score_fields says which fields the run has.
+TEST_F(StoreTest, MissingScoreFieldsAreNull) {
+  Scored a = scored(5, 1, 1.3f);
+  for (size_t k = 0; k < a.scores.targets.size(); ++k) {
+    TokenScore& sc = a.scores.targets[k].score;
+    sc.entropy = MissingScore::entropy;
+    sc.top1_id = MissingScore::top1_id;
+    sc.top1_logprob = MissingScore::top1_logprob;
+    if (k % 2 == 0) sc.rank = MissingScore::rank;  // rank given for some tokens only
+  }
+  RunHeader h = header();
+  h.fields = ScoreFields{false, false, false};
+  {
+    RunStore store = RunStore::open(path_, true);
+    const StoredRun run = store.start_run(model("imp"), h, false);
+    add(store, run, doc("d1", "abcde"), a);
+    store.commit_batch();
+  }
+  const auto got = rows();
+  ASSERT_EQ(got.size(), a.scores.targets.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    EXPECT_EQ(static_cast<float>(got[k].logprob), a.scores.targets[k].score.logprob);
+    EXPECT_FALSE(got[k].entropy.has_value());
+    EXPECT_FALSE(got[k].top1_id.has_value());
+    EXPECT_FALSE(got[k].top1_logprob.has_value());
+    EXPECT_EQ(got[k].rank.has_value(), k % 2 == 1);
+    if (got[k].rank) {
+      EXPECT_EQ(*got[k].rank, a.scores.targets[k].score.rank);
+    }
+  }
+  RunStore store = RunStore::open(path_, false);
+  EXPECT_EQ(store.find_run("imp")->header.fields, (ScoreFields{false, false, false}));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM scores WHERE entropy IS NULL AND top1_id IS NULL AND top1_logprob IS NULL"),
+            static_cast<int64_t>(got.size()));
+  EXPECT_EQ(count("SELECT count(*) FROM scores WHERE rank IS NULL"), static_cast<int64_t>((got.size() + 1) / 2));
+  EXPECT_EQ(count("SELECT score_fields = '' FROM runs"), 1);
+  EXPECT_EQ(count("PRAGMA user_version"), kStoreSchemaVersion);
+  sqlite3_close(db);
+}
+
+// A store of schema version 1 (NOT NULL score columns; imports wrote the markers entropy -1,
+// rank 0, top1_id -1, top1_logprob 1; no runs.score_fields) is migrated when opened: markers
+// become NULL, the import's run has no optional field, a scored run keeps every value.
+TEST_F(StoreTest, MigratesVersion1Stores) {
+  const Scored a = scored(6, 1, 1.7f);
+  Scored b = scored(6, 1, 2.9f);
+  for (TargetRecord& t : b.scores.targets) {
+    t.score.entropy = MissingScore::entropy;
+    t.score.rank = MissingScore::rank;
+    t.score.top1_id = MissingScore::top1_id;
+    t.score.top1_logprob = MissingScore::top1_logprob;
+  }
+  {
+    RunStore store = RunStore::open(path_, true);
+    const StoredRun ra = store.start_run(model("scored"), header(), false);
+    ModelRecord mb = model("imported");
+    mb.backend = "import";
+    RunHeader hb = header();
+    hb.fields = ScoreFields{false, false, false};
+    const StoredRun rb = store.start_run(mb, hb, false);
+    add(store, ra, doc("d1", "abcdef"), a);
+    add(store, rb, doc("d1", "abcdef"), b);
+    store.commit_batch();
+  }
+  {
+    // Rewrite it as version 1 wrote it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* v1 = R"sql(
+      CREATE TABLE scores_v1 (
+        model_id INTEGER NOT NULL REFERENCES models(model_id),
+        doc_id INTEGER NOT NULL REFERENCES documents(doc_id),
+        pos INTEGER NOT NULL, logprob REAL NOT NULL, entropy REAL NOT NULL, rank INTEGER NOT NULL,
+        top1_id INTEGER NOT NULL, top1_logprob REAL NOT NULL,
+        PRIMARY KEY (model_id, doc_id, pos)) WITHOUT ROWID;
+      INSERT INTO scores_v1 SELECT model_id, doc_id, pos, logprob, ifnull(entropy, -1), ifnull(rank, 0),
+                                   ifnull(top1_id, -1), ifnull(top1_logprob, 1) FROM scores;
+      DROP TABLE scores;
+      ALTER TABLE scores_v1 RENAME TO scores;
+      ALTER TABLE runs DROP COLUMN score_fields;
+      PRAGMA user_version = 1;)sql";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  std::vector<ScoreRow> got = rows();  // opening migrates
+  ASSERT_EQ(got.size(), a.scores.targets.size() + b.scores.targets.size());
+  for (size_t k = 0; k < a.scores.targets.size(); ++k) {
+    const TokenScore& t = a.scores.targets[k].score;
+    ASSERT_TRUE(got[k].entropy && got[k].rank && got[k].top1_id && got[k].top1_logprob);
+    EXPECT_EQ(static_cast<float>(*got[k].entropy), t.entropy);
+    EXPECT_EQ(*got[k].rank, t.rank);
+    EXPECT_EQ(*got[k].top1_id, t.top1_id);
+    EXPECT_EQ(static_cast<float>(*got[k].top1_logprob), t.top1_logprob);
+  }
+  for (size_t k = a.scores.targets.size(); k < got.size(); ++k) {
+    EXPECT_EQ(got[k].model, "imported");
+    EXPECT_EQ(static_cast<float>(got[k].logprob), b.scores.targets[k - a.scores.targets.size()].score.logprob);
+    EXPECT_FALSE(got[k].entropy || got[k].rank || got[k].top1_id || got[k].top1_logprob);
+  }
+  RunStore store = RunStore::open(path_, true);
+  EXPECT_TRUE(store.find_run("scored")->header.fields.all());
+  EXPECT_EQ(store.find_run("imported")->header.fields, (ScoreFields{false, false, false}));
+  // Writable again with NULLs after the migration.
+  ModelRecord mc = model("later");
+  RunHeader hc = header();
+  hc.fields = ScoreFields{false, false, false};
+  const StoredRun rc = store.start_run(mc, hc, false);
+  add(store, rc, doc("d1", "abcdef"), b);
+  store.commit_batch();
+  EXPECT_EQ(rows(std::string("later")).size(), b.scores.targets.size());
 }
 
 TEST_F(StoreTest, OnlyCommittedBatchesSurvive) {

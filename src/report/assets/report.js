@@ -181,13 +181,17 @@
       tr.appendChild(el('td', '', nll === null ? '\u2013' : nll.toFixed(3)));
       var id = doc.top1 ? doc.top1[m][i] : -1;
       var top = el('td');
-      if (id !== undefined && id >= 0) {
+      var na = D.top1_available && !D.top1_available[m];  // a run without top-1 (an import of log-probs)
+      if (na) {
+        top.textContent = 'not available';
+        top.colSpan = 2;
+      } else if (id !== undefined && id >= 0) {
         var text = D.vocab[m][id];
         top.appendChild(el('span', 'tok', text === undefined ? '#' + id : visible(text)));
       } else top.textContent = '\u2013';
       tr.appendChild(top);
       var lp = doc.top1_lp ? doc.top1_lp[m][i] : null;
-      tr.appendChild(el('td', '', lp === null || lp === undefined ? '\u2013' : prob(-lp)));
+      if (!na) tr.appendChild(el('td', '', lp === null || lp === undefined ? '\u2013' : prob(-lp)));
       table.appendChild(tr);
     }
     tip.appendChild(table);
