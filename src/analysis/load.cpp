@@ -1,10 +1,15 @@
 // Run store -> Records (load.h). Reads the tables directly with ordered primary-key scans
-// (documents, tokens, scores), one model at a time, so memory stays at the Records' size.
+// (documents, tokens per tokenizer, scores per model), each on a thread and SQLite connection of
+// its own, into arrays of the Records' size.
 #include "analysis/load.h"
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <limits>
+#include <map>
+#include <thread>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -54,10 +59,12 @@ TokenStream read_tokens(sql::Db& db, int64_t tokenizer_id, const std::vector<int
   return s;
 }
 
-// NLL per token of one model over a token stream; NaN where not scored.
-std::vector<float> read_nll(sql::Db& db, int64_t model_id, const std::string& model, const TokenStream& s,
+// One model's scores: NLL per token of its tokenizer's stream, NaN where not scored. `begin`
+// [D + 1] are the stream's document offsets as the run's completion marks give them
+// (scored_documents.n_tokens); load_run checks them against the tokens read.
+std::vector<float> read_nll(sql::Db& db, int64_t model_id, const std::string& model, const std::vector<uint64_t>& begin,
                             const std::vector<int64_t>& doc_index, const std::string& where) {
-  std::vector<float> nll(s.id.size(), std::numeric_limits<float>::quiet_NaN());
+  std::vector<float> nll(begin.back(), std::numeric_limits<float>::quiet_NaN());
   sql::Stmt st(db, "SELECT doc_id, pos, logprob FROM scores WHERE model_id = ?1 ORDER BY doc_id, pos");
   st.bind(1, model_id);
   while (st.step()) {
@@ -65,15 +72,33 @@ std::vector<float> read_nll(sql::Db& db, int64_t model_id, const std::string& mo
     if (doc < 0 || static_cast<size_t>(doc) >= doc_index.size() || doc_index[static_cast<size_t>(doc)] < 0) continue;
     const size_t d = static_cast<size_t>(doc_index[static_cast<size_t>(doc)]);
     const int64_t pos = st.col_int(1);
-    const uint64_t n = s.begin[d + 1] - s.begin[d];
+    const uint64_t n = begin[d + 1] - begin[d];
     if (pos < 0 || static_cast<uint64_t>(pos) >= n)
       throw InputError(where, "model " + dq(model) + " has a score at position " + std::to_string(pos) +
                                   " of document row " + std::to_string(doc) + ", which has " + std::to_string(n) +
                                   " tokens");
     const double lp = st.col_double(2);
-    nll[s.begin[d] + static_cast<uint64_t>(pos)] = static_cast<float>(-lp);
+    nll[begin[d] + static_cast<uint64_t>(pos)] = static_cast<float>(-lp);
   }
   return nll;
+}
+
+// Runs the jobs on threads of their own (the store's tables are read through one SQLite
+// connection each), then rethrows the first job's exception in job order.
+void run_parallel(const std::vector<std::function<void()>>& jobs) {
+  std::vector<std::exception_ptr> errors(jobs.size());
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < jobs.size(); ++k)
+    threads.emplace_back([&, k] {
+      try {
+        jobs[k]();
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 bool same_policy(const ResolvedPolicy& a, const ResolvedPolicy& b) {
@@ -144,48 +169,78 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
                              "); only documents scored by every model are compared");
   }
 
-  sql::Db db(path, false);
-  // Documents scored by every selected model, in store order.
-  std::unordered_map<int64_t, size_t> scored_by;
-  for (const StoredRun& r : out.runs) {
-    sql::Stmt st(db, "SELECT doc_id FROM scored_documents WHERE model_id = ?1");
-    st.bind(1, r.model_id);
-    while (st.step()) ++scored_by[st.col_int(0)];
-  }
-  Records& rec = out.records;
-  std::vector<int64_t> doc_index;  // store doc_id -> record document, or -1
+  // Documents scored by every selected model (store order), with each model's token count.
+  std::map<int64_t, std::vector<int64_t>> scored;  // store doc_id -> [M] n_tokens
   {
-    sql::Stmt st(db, "SELECT doc_id, id, domain, text, extra FROM documents ORDER BY doc_id");
-    while (st.step()) {
-      ++out.documents_in_store;
-      const int64_t doc = st.col_int(0);
-      auto it = scored_by.find(doc);
-      if (it == scored_by.end() || it->second != M) {
-        ++out.documents_excluded;
-        continue;
+    sql::Db db(path, false);
+    for (size_t m = 0; m < M; ++m) {
+      sql::Stmt st(db, "SELECT doc_id, n_tokens FROM scored_documents WHERE model_id = ?1");
+      st.bind(1, out.runs[m].model_id);
+      while (st.step()) {
+        std::vector<int64_t>& n = scored[st.col_int(0)];
+        n.resize(M, -1);
+        n[m] = st.col_int(1);
       }
-      if (static_cast<size_t>(doc) >= doc_index.size()) doc_index.resize(static_cast<size_t>(doc) + 1, -1);
-      doc_index[static_cast<size_t>(doc)] = static_cast<int64_t>(rec.n_docs());
-      const std::string text = st.col_text(3);
-      rec.begin_document(st.col_text(1), st.col_text(2), text);
-      out.doc_extra.push_back(st.col_text(4));
     }
+    out.documents_in_store = static_cast<uint64_t>(db.query_int("SELECT count(*) FROM documents").value_or(0));
   }
-  const size_t D = rec.n_docs();
+  std::vector<int64_t> doc_index;                   // store doc_id -> record document, or -1
+  std::vector<std::vector<uint64_t>> run_begin(M);  // [M][D + 1] token offsets per the completion marks
+  for (auto& b : run_begin) b.push_back(0);
+  size_t D = 0;
+  for (const auto& [doc, n] : scored) {
+    if (std::find(n.begin(), n.end(), -1) != n.end() || doc < 0) continue;
+    if (static_cast<size_t>(doc) >= doc_index.size()) doc_index.resize(static_cast<size_t>(doc) + 1, -1);
+    doc_index[static_cast<size_t>(doc)] = static_cast<int64_t>(D++);
+    for (size_t m = 0; m < M; ++m) run_begin[m].push_back(run_begin[m].back() + static_cast<uint64_t>(std::max<int64_t>(0, n[m])));
+  }
   if (D == 0)
     throw InputError(where, "no document was scored by every selected model (" + std::to_string(out.documents_in_store) +
                                 " documents in the store)");
-  if (rec.doc_begin.empty()) rec.doc_begin.push_back(0);
-  if (rec.text_begin.empty()) rec.text_begin.push_back(0);
-  for (const StoredRun& r : out.runs) rec.model.push_back(r.model.name);
+  out.documents_excluded = out.documents_in_store - D;
 
-  // Token streams per tokenizer (read once each).
+  // The documents' texts, each tokenizer's tokens and each model's scores, read at once.
+  Records& rec = out.records;
   std::vector<int64_t> tokenizers;
   for (const StoredRun& r : out.runs)
     if (std::find(tokenizers.begin(), tokenizers.end(), r.tokenizer_id) == tokenizers.end())
       tokenizers.push_back(r.tokenizer_id);
   std::unordered_map<int64_t, TokenStream> streams;
-  for (int64_t t : tokenizers) streams.emplace(t, read_tokens(db, t, doc_index, D, where));
+  for (int64_t t : tokenizers) streams[t];
+  std::vector<std::vector<float>> run_nll(M);  // [M][tokens of the model's stream]
+  std::vector<std::function<void()>> jobs;
+  jobs.push_back([&] {
+    sql::Db db(path, false);
+    sql::Stmt st(db, "SELECT doc_id, id, domain, text, extra FROM documents ORDER BY doc_id");
+    while (st.step()) {
+      const int64_t doc = st.col_int(0);
+      if (doc < 0 || static_cast<size_t>(doc) >= doc_index.size() || doc_index[static_cast<size_t>(doc)] < 0) continue;
+      rec.begin_document(st.col_text(1), st.col_text(2), st.col_text(3));
+      out.doc_extra.push_back(st.col_text(4));
+    }
+  });
+  for (int64_t t : tokenizers)
+    jobs.push_back([&, t] {
+      sql::Db db(path, false);
+      streams.at(t) = read_tokens(db, t, doc_index, D, where);
+    });
+  for (size_t m = 0; m < M; ++m)
+    jobs.push_back([&, m] {
+      sql::Db db(path, false);
+      run_nll[m] = read_nll(db, out.runs[m].model_id, out.runs[m].model.name, run_begin[m], doc_index, where);
+    });
+  run_parallel(jobs);
+  LG_CHECK(rec.n_docs() == D, "every selected document has a row in documents");
+  for (size_t m = 0; m < M; ++m) {
+    const TokenStream& s = streams.at(out.runs[m].tokenizer_id);
+    for (size_t d = 0; d < D; ++d)
+      if (s.begin[d + 1] - s.begin[d] != run_begin[m][d + 1] - run_begin[m][d])
+        throw InputError(where, "model " + dq(out.runs[m].model.name) + " scored document " + dq(rec.doc_id[d]) +
+                                    " as " + std::to_string(run_begin[m][d + 1] - run_begin[m][d]) +
+                                    " tokens, but the store holds " + std::to_string(s.begin[d + 1] - s.begin[d]) +
+                                    " tokens of its tokenizer for it");
+  }
+  for (const StoredRun& r : out.runs) rec.model.push_back(r.model.name);
   const TokenStream& bs = streams.at(base.tokenizer_id);
   bool identical = true;
   for (int64_t t : tokenizers) identical = identical && streams.at(t).same_spans(bs);
@@ -210,8 +265,7 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
       const auto pos = window_positions(bs.begin[d + 1] - bs.begin[d], base.header.policy);
       std::copy(pos.begin(), pos.end(), rec.position.begin() + static_cast<std::ptrdiff_t>(bs.begin[d]));
     }
-    for (const StoredRun& r : out.runs)
-      rec.nll.push_back(read_nll(db, r.model_id, r.model.name, streams.at(r.tokenizer_id), doc_index, where));
+    rec.nll = std::move(run_nll);
     validate(rec, where);
     return out;
   }
@@ -248,9 +302,9 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
     }
     return w;
   };
-  for (const StoredRun& r : out.runs) {
-    const TokenStream& s = streams.at(r.tokenizer_id);
-    const std::vector<float> tok_nll = read_nll(db, r.model_id, r.model.name, s, doc_index, where);
+  for (size_t m = 0; m < M; ++m) {
+    const TokenStream& s = streams.at(out.runs[m].tokenizer_id);
+    const std::vector<float> tok_nll = std::move(run_nll[m]);
     const std::vector<int64_t> w = charge(s);
     std::vector<float> nll(rec.token.size(), 0.0f);
     for (size_t t = 0; t < s.id.size(); ++t)
