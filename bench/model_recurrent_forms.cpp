@@ -161,8 +161,8 @@ int main(int argc, char** argv) {
           bb = be->from_host(beta.data(), T, H), ob = be->alloc(T, H * dv);
       const lossgap::DeltaShape shape{H, H, dk, dv};
       // Per chunk of C tokens and head: K K^T, Q K^T (C^2 dk each), the triangular solve for
-      // [U | W] (C^2 (dv + dk)), W S and Q S (C dk dv each), QK V' (C^2 dv), the state update
-      // (C dk dv): the dense-product count, without the masks' zero halves.
+      // [W | U] (C^2 (dk + dv) / 2), W S and Q S (C dk dv each), the masked QK V' (C^2 dv / 2),
+      // the state update (C dk dv).
       const double flops = 2.0 * (T / C) * H *
                            (2.0 * C * C * dk + 0.5 * C * C * (dv + dk) + 3.0 * C * dk * dv +
                             0.5 * C * C * dv);
@@ -184,8 +184,9 @@ int main(int argc, char** argv) {
           bb = be->from_host(B.data(), T, G * N), cb = be->from_host(Cm.data(), T, G * N),
           yb = be->alloc(T, H * P);
       const lossgap::SsdShape shape{H, P, G, N};
-      // Per chunk and head: C S^T (L P N), C B^T (L^2 N), M X (L^2 P), state update (L P N).
-      const double flops = 2.0 * (T / L) * H * (2.0 * L * P * N + L * L * N + L * L * P);
+      // Per chunk and head: C S^T (L P N), M X (L^2 P), state update (L P N); per chunk and
+      // group: C B^T (L^2 N).
+      const double flops = 2.0 * (T / L) * (H * (2.0 * L * P * N + L * L * P) + G * L * L * N);
       results.push_back(time_forms("ssd_scan", {{"n_heads", H}, {"head_dim", P}, {"n_groups", G},
                                                 {"state_size", N}},
                                    T, flops, runs, [&](bool chunked) {

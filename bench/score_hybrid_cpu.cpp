@@ -1,17 +1,30 @@
-// Benchmark of the Gated DeltaNet hybrid against its transformer twin on the CPU backend:
-// Model::score tokens/s of a random-weight ~100M olmo_hybrid-style model (9 GDN layers, 3
-// attention layers, NoPE, GDN sizes from olmo_hybrid's defaults: heads = attention heads,
-// dk = 0.75 hidden / heads, dv = 2 dk) next to an olmo3-style model of the same size (3 sliding :
-// 1 full attention, window 4096), BF16 weights, at windows of 1024 and 8192 tokens; and the gated
-// delta rule op alone at the hybrid's layer shape, step form against chunked form.
-// Prints one JSON object. Each timing: one warm-up call, then the median of --runs calls.
+// Benchmark of hybrid models against their transformer twin on the CPU backend: Model::score
+// tokens/s of random-weight models of about the same size (hidden 768, vocab 32000, BF16
+// weights), at windows of 1024 and 8192 tokens:
+//   olmo3        12 layers, attention (3 sliding : 1 full, window 4096) + SwiGLU 2048 — the reference;
+//   olmo_hybrid  12 layers, 9 Gated DeltaNet + 3 attention (NoPE), SwiGLU 2048, GDN sizes from
+//                olmo_hybrid's defaults (heads = attention heads, dk = 0.75 hidden / heads, dv = 2 dk);
+//   nemotron_h   24 single-mixer layers "M-M-M-*-" x 3: 9 Mamba-2 (24 heads of 64, 1 group,
+//                state 128) + 3 attention + 12 relu² MLPs of 2560.
+// Per model and window: median seconds, tokens/s, the ratio of its tokens/s to olmo3's at the same
+// window (olmo3 timed in the same run), and the fraction of the hardware limit: dense FLOPs
+// (2 x non-embedding parameters x T, plus 2 V H per target for the head and 4 head_dim Hq per
+// visible (query, key) pair of each attention layer; the recurrences' own arithmetic is not
+// counted, so this is a lower bound for the hybrids) per second over OpenBLAS cblas_sgemm FLOP/s
+// measured right before each timing (M = T, N = 2048, K = 768), so both see the same load.
+// Prints one JSON object. Each timing: one warm-up call, then the median of --runs calls. The
+// recurrent ops alone, step form against chunked form: bench_model_recurrent_forms.
 //
-//   bench_score_hybrid_cpu [--runs N] [--threads N] [--contexts 1024,8192] [--op-tokens 8192]
+//   bench_score_hybrid_cpu [--runs N] [--threads N] [--contexts 1024,8192] [--models olmo3,...]
+#include <cblas.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -19,7 +32,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend/cpu/cpu_backend.h"
 #include "model/model.h"
 #include "random_checkpoint.h"
 
@@ -42,13 +54,29 @@ double median_seconds(int runs, F&& f) {
   return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
+// cblas_sgemm FLOP/s for C[M, N] = A[M, K] B[N, K]^T (the layout of our linear layers).
+double sgemm_flops(int M, int N, int K, int runs) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> A(size_t(M) * K), B(size_t(N) * K), C(size_t(M) * N);
+  for (float& x : A) x = d(rng);
+  for (float& x : B) x = d(rng);
+  const double s = median_seconds(runs, [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A.data(), K, B.data(), K,
+                0.0f, C.data(), N);
+  });
+  return 2.0 * M * N * K / s;
+}
+
+constexpr int64_t kVocab = 32000, kHidden = 768, kHeads = 12, kHeadDim = 64;
+
 json common_config() {
-  return {{"vocab_size", 32000},          {"hidden_size", 768},
-          {"intermediate_size", 2048},    {"num_hidden_layers", 12},
-          {"num_attention_heads", 12},    {"num_key_value_heads", 12},
+  return {{"vocab_size", kVocab},          {"hidden_size", kHidden},
+          {"intermediate_size", 2048},     {"num_hidden_layers", 12},
+          {"num_attention_heads", kHeads}, {"num_key_value_heads", kHeads},
           {"max_position_embeddings", 8192}, {"rms_norm_eps", 1e-6},
-          {"hidden_act", "silu"},         {"tie_word_embeddings", false},
-          {"eos_token_id", 0},            {"pad_token_id", 1}};
+          {"hidden_act", "silu"},          {"tie_word_embeddings", false},
+          {"eos_token_id", 0},             {"pad_token_id", 1}};
 }
 
 json olmo3_config() {
@@ -69,11 +97,53 @@ json olmo_hybrid_config() {
   return c;
 }
 
-std::vector<int64_t> parse_list(const std::string& s) {
-  std::vector<int64_t> out;
+json nemotron_h_config() {
+  json block_types = json::array();
+  for (int r = 0; r < 3; ++r) {
+    for (const char* k : {"mamba", "mlp", "mamba", "mlp", "mamba", "mlp", "attention", "mlp"})
+      block_types.push_back(k);
+  }
+  return {{"model_type", "nemotron_h"},
+          {"vocab_size", kVocab},
+          {"hidden_size", kHidden},
+          {"layers_block_type", block_types},
+          {"num_attention_heads", kHeads},
+          {"num_key_value_heads", kHeads},
+          {"head_dim", kHeadDim},
+          {"intermediate_size", 2560},
+          {"mlp_hidden_act", "relu2"},
+          {"mamba_num_heads", 24},
+          {"mamba_head_dim", 64},
+          {"n_groups", 1},
+          {"ssm_state_size", 128},
+          {"conv_kernel", 4},
+          {"expand", 2},
+          {"chunk_size", 128},
+          {"use_conv_bias", true},
+          {"use_bias", false},
+          {"mlp_bias", false},
+          {"attention_bias", false},
+          {"layer_norm_epsilon", 1e-5},
+          {"residual_in_fp32", false},
+          {"time_step_min", 0.001},
+          {"time_step_max", 0.1},
+          {"time_step_floor", 1e-4},
+          {"max_position_embeddings", 8192},
+          {"tie_word_embeddings", false},
+          {"eos_token_id", 0},
+          {"pad_token_id", 1}};
+}
+
+// Visible (query, key) pairs of a causal window of T tokens with a sliding window W (0: full).
+double pairs(int64_t T, int64_t W) {
+  if (W <= 0 || W >= T) return double(T) * (T + 1) / 2;
+  return double(W) * (W + 1) / 2 + double(T - W) * W;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
   std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(std::stoll(item));
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
   return out;
 }
 
@@ -82,15 +152,37 @@ std::vector<int64_t> parse_list(const std::string& s) {
 int main(int argc, char** argv) {
   int runs = 3, threads = 0;
   std::vector<int64_t> contexts = {1024, 8192};
-  int64_t op_tokens = 8192;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--runs") runs = std::stoi(v);
-    else if (a == "--threads") threads = std::stoi(v);
-    else if (a == "--contexts") contexts = parse_list(v);
-    else if (a == "--op-tokens") op_tokens = std::stoll(v);
-    else {
-      std::cerr << "unknown option " << a << "\n";
+  std::vector<std::string> names = {"olmo3", "olmo_hybrid", "nemotron_h"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--runs" && has_value) {
+      runs = std::atoi(argv[++i]);
+    } else if (a == "--threads" && has_value) {
+      threads = std::atoi(argv[++i]);
+    } else if (a == "--contexts" && has_value) {
+      contexts.clear();
+      for (const std::string& c : split(argv[++i])) contexts.push_back(std::stoll(c));
+    } else if (a == "--models" && has_value) {
+      names = split(argv[++i]);
+    } else {
+      std::cerr << "usage: " << argv[0]
+                << " [--runs N] [--threads N] [--contexts 1024,8192] [--models olmo3,olmo_hybrid,nemotron_h]\n";
+      return 2;
+    }
+  }
+  if (names.empty() || names.front() != "olmo3") {
+    std::cerr << argv[0] << ": --models must start with olmo3 (the reference of every ratio)\n";
+    return 2;
+  }
+  // Attention layers and their windows, per model (for the dense FLOP count).
+  const std::map<std::string, std::pair<json, std::vector<int64_t>>> models = {
+      {"olmo3", {olmo3_config(), {4096, 4096, 4096, 0, 4096, 4096, 4096, 0, 4096, 4096, 4096, 0}}},
+      {"olmo_hybrid", {olmo_hybrid_config(), {0, 0, 0}}},
+      {"nemotron_h", {nemotron_h_config(), {0, 0, 0}}}};
+  for (const std::string& n : names) {
+    if (!models.count(n)) {
+      std::cerr << argv[0] << ": unknown model " << n << " (olmo3, olmo_hybrid, nemotron_h)\n";
       return 2;
     }
   }
@@ -98,70 +190,48 @@ int main(int argc, char** argv) {
   const std::filesystem::path root =
       std::filesystem::temp_directory_path() / ("lossgap_bench_hybrid_" + std::to_string(::getpid()));
   json out;
-  out["threads"] = threads;
+  out["benchmark"] = "score_hybrid_cpu";
+  out["threads"] = threads > 0 ? threads : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   out["runs"] = runs;
   out["weights"] = "BF16, random (bench/random_checkpoint.h)";
+  out["sgemm_shape"] = {{"M", "context"}, {"N", 2048}, {"K", kHidden}};
 
-  json models = json::array();
+  json results = json::array();
+  std::map<int64_t, double> reference;  // olmo3 tokens/s per context
   std::mt19937 rng(3);
-  for (const auto& [name, cfg] : {std::pair{"olmo3", olmo3_config()},
-                                  std::pair{"olmo_hybrid", olmo_hybrid_config()}}) {
+  for (const std::string& name : names) {
+    const auto& [cfg, attn_windows] = models.at(name);
     const auto dir = root / name;
     lossgap::bench::write_random_checkpoint(dir, cfg, lossgap::DType::BF16, {});
     const auto model = lossgap::Model::load(dir);
     const lossgap::ModelInfo info = model->info();
+    const double dense_params = double(info.n_parameters) - 2.0 * kVocab * kHidden;
     for (int64_t T : contexts) {
       std::vector<int32_t> ids(T);
-      std::uniform_int_distribution<int32_t> tok(0, 31999);
+      std::uniform_int_distribution<int32_t> tok(0, int32_t(kVocab) - 1);
       for (int32_t& id : ids) id = tok(rng);
+      const double ref = sgemm_flops(int(T), 2048, int(kHidden), runs);
       const double s = median_seconds(runs, [&] { model->score(ids, 1); });
-      models.push_back({{"model", name},
-                        {"n_parameters", info.n_parameters},
-                        {"context", T},
-                        {"seconds", s},
-                        {"tokens_per_s", static_cast<double>(T) / s}});
-      std::cerr << name << " T=" << T << ": " << static_cast<double>(T) / s << " tokens/s\n";
+      double flops = 2 * dense_params * T + 2.0 * kVocab * kHidden * (T - 1);
+      for (int64_t W : attn_windows) flops += 4.0 * kHeadDim * kHeads * pairs(T, W);
+      const double tps = double(T) / s;
+      if (name == "olmo3") reference[T] = tps;
+      results.push_back({{"model", name},
+                         {"n_parameters", info.n_parameters},
+                         {"context", T},
+                         {"seconds", s},
+                         {"tokens_per_s", tps},
+                         {"tokens_per_s_vs_olmo3", tps / reference.at(T)},
+                         {"dense_flops_per_s", flops / s},
+                         {"sgemm_flops_per_s", ref},
+                         {"fraction_of_sgemm", flops / s / ref}});
+      std::cerr << name << " T=" << T << ": " << tps << " tokens/s (" << tps / reference.at(T)
+                << "x olmo3)\n";
     }
+    std::filesystem::remove_all(dir);
   }
-  out["score"] = models;
+  out["results"] = results;
   std::filesystem::remove_all(root);
-
-  // The gated delta rule alone, at the hybrid's layer shape (Hk = Hv = 12, dk 48, dv 96).
-  {
-    auto be = lossgap::make_cpu_backend();
-    const lossgap::DeltaShape shape{12, 12, 48, 96};
-    const int64_t T = op_tokens, kd = 12 * 48, vd = 12 * 96;
-    std::normal_distribution<float> n(0.0f, 1.0f);
-    std::uniform_real_distribution<float> u(0.0f, 1.0f);
-    std::vector<float> q(T * kd), k(T * kd), v(T * vd), g(T * 12), beta(T * 12);
-    for (auto* x : {&q, &k, &v}) for (float& y : *x) y = n(rng);
-    for (size_t i = 0; i < q.size(); i += 48) {  // unit-norm heads (q then scaled by dk^-1/2)
-      for (auto* x : {&q, &k}) {
-        double ss = 0;
-        for (int c = 0; c < 48; ++c) ss += double((*x)[i + c]) * (*x)[i + c];
-        const double sc = (x == &q ? 1.0 / std::sqrt(48.0) : 1.0) / std::sqrt(ss);
-        for (int c = 0; c < 48; ++c) (*x)[i + c] = float((*x)[i + c] * sc);
-      }
-    }
-    for (float& y : g) y = std::log(0.5f + 0.5f * u(rng));
-    for (float& y : beta) y = 2.0f * u(rng);
-    lossgap::Buf qb = be->from_host(q.data(), T, kd), kb = be->from_host(k.data(), T, kd),
-                 vb = be->from_host(v.data(), T, vd), gb = be->from_host(g.data(), T, 12),
-                 bb = be->from_host(beta.data(), T, 12), ob = be->alloc(T, vd);
-    const double step = median_seconds(runs, [&] {
-      be->gated_delta_rule(qb, kb, vb, gb, bb, shape, lossgap::DeltaForm::Step, ob);
-    });
-    const double chunked = median_seconds(runs, [&] {
-      be->gated_delta_rule(qb, kb, vb, gb, bb, shape, lossgap::DeltaForm::Chunked, ob);
-    });
-    out["gated_delta_rule"] = {{"tokens", T},
-                               {"n_heads", 12},
-                               {"k_dim", 48},
-                               {"v_dim", 96},
-                               {"step_seconds", step},
-                               {"chunked_seconds", chunked},
-                               {"chunked_speedup", step / chunked}};
-  }
   std::cout << out.dump(2) << "\n";
   return 0;
 }

@@ -3,8 +3,8 @@
 // Backend::rms_norm. The Mamba-2 SSD recurrence has two forms: `ssd_step` is the recurrence
 // written out token by token (the reference), `ssd_chunked` the block decomposition of Dao & Gu
 // 2024 ("Transformers are SSMs", §6; transformers' torch_forward) over chunks of kSsdChunk
-// tokens with OpenBLAS products: within a chunk with cumulative log decays c_i (from the chunk
-// start) and incoming state S [P, N]
+// tokens with OpenBLAS products (C B^T once per chunk and group, shared by the group's heads):
+// within a chunk with cumulative log decays c_i (from the chunk start) and incoming state S [P, N]
 //   y_i = sum_{j<=i} (C_i . B_j) exp(c_i - c_j) dt_j x_j + exp(c_i) S C_i + D x_i,
 //   S <- exp(c_n) S + sum_j exp(c_n - c_j) dt_j x_j B_j^T.
 // Every exponent is a difference of cumulative log decays that is <= 0, so nothing overflows
@@ -69,46 +69,56 @@ void ssd_step(const SsdHead& h, int64_t T, int64_t P, int64_t N) {
   }
 }
 
-void ssd_chunked(const SsdHead& h, int64_t T, int64_t P, int64_t N) {
+// CB [n_chunks, L, L]: the head's group's C B^T of each chunk (shared by the heads of a group;
+// computed once in ssd_scan).
+void ssd_chunked(const SsdHead& h, const float* CB, int64_t T, int64_t P, int64_t N) {
   const int64_t L = kSsdChunk;
-  std::vector<float> S(static_cast<size_t>(P * N), 0.0f);      // [P, N]
-  std::vector<float> X(L * P), Bc(L * N), Cc(L * N), M(L * L);  // [L, P], [L, N], [L, N], [L, L]
-  std::vector<float> c(L), dt(L);                               // [L]
+  std::vector<float> S(static_cast<size_t>(P * N), 0.0f);  // [P, N]
+  std::vector<float> X(L * P), M(L * L);                    // [L, P], [L, L]
+  std::vector<float> c(L), dt(L), ec(L);                    // [L]
   for (int64_t t0 = 0; t0 < T; t0 += L) {
     const int64_t n = std::min(L, T - t0);
+    const float* Bc = h.B + t0 * h.ldb;  // [n, N], row stride ldb
+    const float* Cc = h.C + t0 * h.ldb;  // [n, N], row stride ldb
+    const float* xc = h.x + t0 * h.ldx;  // [n, P], row stride ldx
     float acc = 0;
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = t0 + i;
-      std::copy_n(h.x + t * h.ldx, P, X.data() + i * P);
-      std::copy_n(h.B + t * h.ldb, N, Bc.data() + i * N);
-      std::copy_n(h.C + t * h.ldb, N, Cc.data() + i * N);
-      dt[i] = h.dt[t * h.ldt];
+      dt[i] = h.dt[(t0 + i) * h.ldt];
       acc += dt[i] * h.A;
       c[i] = acc;
     }
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) ec[i] = exp_f32(c[i]);
     float* y = h.y + t0 * h.ldx;
-    // Off-diagonal term first: y = diag(exp(c)) C S^T  [n, P].
-    sgemm(false, true, n, P, N, 1.0f, Cc.data(), N, S.data(), N, 0.0f, y, h.ldx);
+    // Off-diagonal term first: y = diag(exp(c)) C S^T + D x  [n, P].
+    sgemm(false, true, n, P, N, 1.0f, Cc, h.ldb, S.data(), N, 0.0f, y, h.ldx);
     for (int64_t i = 0; i < n; ++i) {
-      const float e = std::exp(c[i]);
+      const float e = ec[i];
       float* yi = y + i * h.ldx;
-      for (int64_t p = 0; p < P; ++p) yi[p] = e * yi[p] + h.D * X[i * P + p];
+      const float* xi = xc + i * h.ldx;
+#pragma omp simd
+      for (int64_t p = 0; p < P; ++p) yi[p] = e * yi[p] + h.D * xi[p];
     }
     // M = (C B^T) masked causal, decayed and scaled by dt_j  [n, n]; y += M X.
-    sgemm(false, true, n, n, N, 1.0f, Cc.data(), N, Bc.data(), N, 0.0f, M.data(), L);
+    const float* CBk = CB + (t0 / L) * L * L;
     for (int64_t i = 0; i < n; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        M[i * L + j] = j <= i ? M[i * L + j] * std::exp(c[i] - c[j]) * dt[j] : 0.0f;
-      }
+      float* Mi = M.data() + i * L;
+      const float* Gi = CBk + i * L;
+      const float ci = c[i];
+#pragma omp simd
+      for (int64_t j = 0; j <= i; ++j) Mi[j] = Gi[j] * exp_f32(ci - c[j]) * dt[j];
+      for (int64_t j = i + 1; j < n; ++j) Mi[j] = 0.0f;
     }
-    sgemm(false, false, n, P, n, 1.0f, M.data(), L, X.data(), P, 1.0f, y, h.ldx);
+    sgemm(false, false, n, P, n, 1.0f, M.data(), L, xc, h.ldx, 1.0f, y, h.ldx);
     // S <- exp(c_n) S + (diag(exp(c_n - c) dt) X)^T B.
     const float cn = c[n - 1];
     for (int64_t i = 0; i < n; ++i) {
-      const float w = std::exp(cn - c[i]) * dt[i];
-      for (int64_t p = 0; p < P; ++p) X[i * P + p] *= w;
+      const float w = exp_f32(cn - c[i]) * dt[i];
+      const float* xi = xc + i * h.ldx;
+#pragma omp simd
+      for (int64_t p = 0; p < P; ++p) X[i * P + p] = w * xi[p];
     }
-    sgemm(true, false, P, N, n, 1.0f, X.data(), P, Bc.data(), N, std::exp(cn), S.data(), N);
+    sgemm(true, false, P, N, n, 1.0f, X.data(), P, Bc, h.ldb, ec[n - 1], S.data(), N);
   }
 }
 
@@ -270,7 +280,18 @@ void ssd_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B, co
            "ssd_scan: x " + shape_of(x) + " dt " + shape_of(dt) + " B " + shape_of(B) + " y " +
                shape_of(y));
   const std::vector<float> A = widen(A_log.view), Dv = widen(D.view);
-  const int64_t r = H / G;
+  const int64_t r = H / G, L = kSsdChunk, n_chunks = (T + L - 1) / L;
+  // Chunked: C B^T of every chunk and group once, shared by the group's heads. [G, n_chunks, L, L]
+  std::vector<float> CB(form == SsdForm::Chunked ? static_cast<size_t>(G * n_chunks * L * L) : 0);
+  if (form == SsdForm::Chunked) {
+#pragma omp parallel for schedule(static)
+    for (int64_t gk = 0; gk < G * n_chunks; ++gk) {
+      const int64_t g = gk / n_chunks, t0 = (gk % n_chunks) * L, n = std::min(L, T - t0);
+      const float* Bc = B.data() + t0 * G * N + g * N;
+      const float* Cc = C.data() + t0 * G * N + g * N;
+      sgemm(false, true, n, n, N, 1.0f, Cc, G * N, Bc, G * N, 0.0f, CB.data() + gk * L * L, L);
+    }
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t h = 0; h < H; ++h) {
     const int64_t g = h / r;
@@ -280,7 +301,7 @@ void ssd_scan(const Buf& x, const Buf& dt, const Weight& A_log, const Buf& B, co
     if (form == SsdForm::Step) {
       ssd_step(io, T, P, N);
     } else {
-      ssd_chunked(io, T, P, N);
+      ssd_chunked(io, CB.data() + g * n_chunks * L * L, T, P, N);
     }
   }
 }
