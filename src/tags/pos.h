@@ -104,6 +104,7 @@ class PosTagger {
     uint16_t cls;
   };
   std::vector<Slot> table_;    // [power of two >= 1.6 n_features]
+  std::vector<uint64_t> filter_;  // [2^22 bits] bit (hash >> 42) set for every feature of table_
   std::vector<Weight> rows_;   // [n_weights] classes_/weights_ side by side
   std::vector<float> dense_;   // [n_dense, dense_width_] features with kDenseRows (pos_fast.cpp) classes or more
   size_t dense_width_ = 0;     // n_tags rounded up to a multiple of 8
@@ -112,6 +113,18 @@ class PosTagger {
   // "t1w p1 " and "t1a p1 " that the word's norm / ambiguity class completes.
   std::vector<Rows> t1_rows_, t2_rows_, t12_rows_;  // [S], [S], [S * S] (p1 * S + p2)
   std::vector<uint64_t> t1w_state_, t1a_state_;     // [S]
+  // tagdict_ and lexicon_ as open-addressing tables over FNV-1a hashes of the keys (kept, so a
+  // hit is an exact match).
+  template <class V>
+  struct WordTable {
+    std::vector<std::pair<uint64_t, uint32_t>> slots;  // (hash, entry + 1); 0: empty slot
+    std::vector<std::string> keys;                     // [entries]
+    std::vector<V> values;                             // [entries]
+    void build(const PosStringMap<V>& m);
+    const V* find(std::string_view key) const;
+  };
+  WordTable<uint16_t> tagdict_table_;
+  WordTable<std::string> lexicon_table_;
 };
 
 // A weight as model files store it (an integer number of hundredths) and as training rounds it,

@@ -24,6 +24,15 @@ using namespace pos_detail;
 // 161,000: the bias, the previous tags, common suffixes and shapes, which most words hit).
 constexpr uint32_t kDenseRows = 16;
 
+// The bit filter in front of the feature table: 512 KB, so most features a model lacks (a rare
+// word's, a pair's) are known absent from a cache-resident bit instead of a table probe.
+constexpr uint64_t kFilterBits = uint64_t{1} << 22;
+uint64_t filter_bit(uint64_t h) { return h >> 42; }
+size_t slot_of(uint64_t h, size_t mask) { return (h ^ (h >> 32)) & mask; }
+
+// The templates of the previous tags alone: their rows come from tables made at load.
+bool is_tag_template(uint8_t t) { return t == kTag1 || t == kTag2 || t == kTag12; }
+
 const std::array<uint64_t, kNumTemplates>& template_states() {
   static const std::array<uint64_t, kNumTemplates> states = [] {
     std::array<uint64_t, kNumTemplates> s{};
@@ -50,6 +59,7 @@ struct Scratch {
   std::vector<uint32_t> norm_at, shape_at;  // [n + 1] offsets into them
   std::vector<uint32_t> char_at;          // code point starts of one norm
   std::vector<Word> words;                // [n]
+  std::vector<int32_t> dict;              // [n] the word's tag in the tag dictionary, or -1
   std::vector<float> scores;              // [n_tags]
 };
 
@@ -84,9 +94,39 @@ void affixes(Word& w, std::vector<uint32_t>& char_at) {
 
 }  // namespace
 
+template <class V>
+void PosTagger::WordTable<V>::build(const PosStringMap<V>& m) {
+  size_t cap = 16;
+  while (cap < 2 * m.size()) cap *= 2;
+  slots.assign(cap, {0, 0});
+  keys.clear();
+  values.clear();
+  for (const auto& [k, v] : m) {
+    const uint64_t h = fnv1a64(k);
+    size_t i = h & (cap - 1);
+    while (slots[i].second != 0) i = (i + 1) & (cap - 1);
+    keys.push_back(k);
+    values.push_back(v);
+    slots[i] = {h, static_cast<uint32_t>(keys.size())};
+  }
+}
+
+template <class V>
+const V* PosTagger::WordTable<V>::find(std::string_view key) const {
+  const uint64_t h = fnv1a64(key);
+  const size_t mask = slots.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const auto [hash, entry] = slots[i];
+    if (entry == 0) return nullptr;
+    if (hash == h && keys[entry - 1] == key) return &values[entry - 1];
+  }
+}
+
 void PosTagger::finish() {
   tag_keys_.clear();
   for (size_t k = 0; k < tags_.size(); ++k) tag_keys_.push_back(std::to_string(k));
+  tagdict_table_.build(tagdict_);
+  lexicon_table_.build(lexicon_);
 
   LG_CHECK(classes_.size() < kDenseBit, "weights fit 31-bit offsets");
   rows_.resize(classes_.size());
@@ -96,6 +136,7 @@ void PosTagger::finish() {
   size_t cap = 16;
   while (cap * 5 < index_.size() * 8) cap *= 2;  // load factor <= 0.625
   table_.assign(cap, Slot{});
+  filter_.assign(kFilterBits / 64, 0);
   for (const auto& [hash, k] : index_) {
     const uint32_t b = offsets_[k], e = offsets_[k + 1];
     if (b == e) continue;  // no weight: as if absent
@@ -114,13 +155,14 @@ void PosTagger::finish() {
       float* d = &dense_[dense_.size() - dense_width_];
       for (uint32_t j = b; j < e; ++j) d[classes_[j]] = weights_[j];
     }
-    size_t i = (hash ^ (hash >> 32)) & (cap - 1);
+    size_t i = slot_of(hash, cap - 1);
     while (table_[i].rows.end != 0) i = (i + 1) & (cap - 1);
     table_[i] = {hash, rows};
+    filter_[filter_bit(hash) >> 6] |= uint64_t{1} << (filter_bit(hash) & 63);
   }
 
   auto lookup = [&](uint64_t h) -> Rows {
-    for (size_t i = (h ^ (h >> 32)) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+    for (size_t i = slot_of(h, cap - 1);; i = (i + 1) & (cap - 1)) {
       if (table_[i].rows.end == 0) return {};
       if (table_[i].hash == h) return table_[i].rows;
     }
@@ -151,7 +193,7 @@ std::vector<uint16_t> PosTagger::tag_words(std::span<const std::string_view> for
   if (n == 0) return out;
   LG_CHECK(!tags_.empty(), "a loaded tagger has tags");
 
-  // Words: norm, shape, affixes, ambiguity class.
+  // Words: norm, shape, affixes, ambiguity class, tag dictionary entry.
   sc.norm.clear();
   sc.shape.clear();
   sc.norm_at.assign(1, 0);
@@ -162,22 +204,29 @@ std::vector<uint16_t> PosTagger::tag_words(std::span<const std::string_view> for
     sc.shape_at.push_back(static_cast<uint32_t>(sc.shape.size()));
   }
   sc.words.resize(n);
+  sc.dict.resize(n);
   for (size_t k = 0; k < n; ++k) {
     Word& w = sc.words[k];
     w.form = forms[k];
     w.norm = std::string_view(sc.norm).substr(sc.norm_at[k], sc.norm_at[k + 1] - sc.norm_at[k]);
     w.shape = std::string_view(sc.shape).substr(sc.shape_at[k], sc.shape_at[k + 1] - sc.shape_at[k]);
-    auto it = lexicon_.find(w.norm);
-    w.amb = it == lexicon_.end() ? std::string_view("?") : std::string_view(it->second);
+    const std::string* amb = lexicon_table_.find(w.norm);
+    w.amb = amb ? std::string_view(*amb) : std::string_view("?");
     affixes(w, sc.char_at);
+    const uint16_t* tag = tagdict_table_.find(w.form);
+    sc.dict[k] = tag ? *tag : -1;
   }
 
   const std::vector<Word>& W = sc.words;
   const auto& P = template_states();
   const size_t mask = table_.size() - 1;
-  auto slot = [&](uint64_t h) { return (h ^ (h >> 32)) & mask; };
+  auto maybe = [&](uint64_t h) {
+    const uint64_t b = filter_bit(h);
+    return (filter_[b >> 6] >> (b & 63)) & 1;
+  };
   auto lookup = [&](uint64_t h) -> Rows {
-    for (size_t i = slot(h);; i = (i + 1) & mask) {
+    if (!maybe(h)) return {};
+    for (size_t i = slot_of(h, mask);; i = (i + 1) & mask) {
       const Slot& s = table_[i];
       if (s.rows.end == 0) return {};
       if (s.hash == h) return s.rows;
@@ -189,50 +238,62 @@ std::vector<uint16_t> PosTagger::tag_words(std::span<const std::string_view> for
     return W[static_cast<size_t>(k)].norm;
   };
   auto amb = [&](size_t k) -> std::string_view { return k < n ? W[k].amb : std::string_view("-END-"); };
+  // The hashes of word i's features that do not depend on the previous tags (pos_features.cpp
+  // extract_features), their table slots prefetched: done one tagged word ahead.
+  using Hashes = std::array<uint64_t, kNumTemplates>;
+  auto static_features = [&](size_t i, Hashes& h) {
+    const Word& w = W[i];
+    const auto at = static_cast<ptrdiff_t>(i);
+    h[kBias] = P[kBias];
+    h[kWord] = fnv_update(P[kWord], w.norm);
+    h[kForm] = fnv_update(P[kForm], w.form);
+    for (uint8_t k = 0; k < 4; ++k) h[kSuffix1 + k] = fnv_update(P[kSuffix1 + k], w.suffix[k]);
+    for (uint8_t k = 0; k < 3; ++k) h[kPrefix1 + k] = fnv_update(P[kPrefix1 + k], w.prefix[k]);
+    h[kShape] = fnv_update(P[kShape], w.shape);
+    h[kWordM1] = fnv_update(P[kWordM1], word(at - 1));
+    h[kSuffix3M1] = fnv_update(P[kSuffix3M1], i >= 1 ? W[i - 1].suffix[2] : word(at - 1));
+    h[kWordM2] = fnv_update(P[kWordM2], word(at - 2));
+    h[kWordP1] = fnv_update(P[kWordP1], word(at + 1));
+    h[kSuffix3P1] = fnv_update(P[kSuffix3P1], i + 1 < n ? W[i + 1].suffix[2] : word(at + 1));
+    h[kWordP2] = fnv_update(P[kWordP2], word(at + 2));
+    h[kShapeP1] = fnv_update(P[kShapeP1], i + 1 < n ? W[i + 1].shape : word(at + 1));
+    h[kShapeM1] = fnv_update(P[kShapeM1], i >= 1 ? W[i - 1].shape : word(at - 1));
+    h[kWordM1Word] = pair_hash(P[kWordM1Word], word(at - 1), w.norm);
+    h[kWordWordP1] = pair_hash(P[kWordWordP1], w.norm, word(at + 1));
+    h[kAmb] = fnv_update(P[kAmb], w.amb);
+    h[kAmbP1] = fnv_update(P[kAmbP1], amb(i + 1));
+    h[kAmbP2] = fnv_update(P[kAmbP2], amb(i + 2));
+    h[kAmbAmbP1] = pair_hash(P[kAmbAmbP1], w.amb, amb(i + 1));
+    for (uint8_t t = 0; t < kNumTemplates; ++t)
+      if (!is_tag_template(t) && maybe(h[t])) __builtin_prefetch(&table_[slot_of(h[t], mask)]);
+  };
+  auto next_untagged = [&](size_t k) {
+    while (k < n && sc.dict[k] >= 0) ++k;
+    return k;
+  };
 
   const size_t n_tags = tags_.size(), S = n_tags + 2;
   sc.scores.resize(dense_width_);
   float* scores = sc.scores.data();
   size_t p1 = n_tags, p2 = n_tags + 1;  // "-START-", "-START2-"
-  std::array<uint64_t, kNumTemplates> h{};
+  std::array<Hashes, 2> H{};
+  int cur = 0;  // H[cur]: the static hashes of the next word the perceptron tags
   std::array<Rows, kNumTemplates> rows{};
+  if (const size_t first = next_untagged(0); first < n) static_features(first, H[cur]);
   for (size_t i = 0; i < n; ++i) {
     const Word& w = W[i];
     uint16_t best = 0;
-    if (auto it = tagdict_.find(w.form); it != tagdict_.end()) {
-      best = it->second;
+    if (sc.dict[i] >= 0) {
+      best = static_cast<uint16_t>(sc.dict[i]);
     } else {
-      // The features that do not depend on the previous tags (pos_features.cpp extract_features).
-      const auto at = static_cast<ptrdiff_t>(i);
-      const bool has_form = w.form != w.norm;
-      h[kBias] = P[kBias];
-      h[kWord] = fnv_update(P[kWord], w.norm);
-      h[kForm] = has_form ? fnv_update(P[kForm], w.form) : 0;
-      for (uint8_t k = 0; k < 4; ++k) h[kSuffix1 + k] = fnv_update(P[kSuffix1 + k], w.suffix[k]);
-      for (uint8_t k = 0; k < 3; ++k) h[kPrefix1 + k] = fnv_update(P[kPrefix1 + k], w.prefix[k]);
-      h[kShape] = fnv_update(P[kShape], w.shape);
-      h[kWordM1] = fnv_update(P[kWordM1], word(at - 1));
-      h[kSuffix3M1] = fnv_update(P[kSuffix3M1], i >= 1 ? W[i - 1].suffix[2] : word(at - 1));
-      h[kWordM2] = fnv_update(P[kWordM2], word(at - 2));
-      h[kWordP1] = fnv_update(P[kWordP1], word(at + 1));
-      h[kSuffix3P1] = fnv_update(P[kSuffix3P1], i + 1 < n ? W[i + 1].suffix[2] : word(at + 1));
-      h[kWordP2] = fnv_update(P[kWordP2], word(at + 2));
-      h[kShapeP1] = fnv_update(P[kShapeP1], i + 1 < n ? W[i + 1].shape : word(at + 1));
-      h[kShapeM1] = fnv_update(P[kShapeM1], i >= 1 ? W[i - 1].shape : word(at - 1));
-      h[kWordM1Word] = pair_hash(P[kWordM1Word], word(at - 1), w.norm);
-      h[kWordWordP1] = pair_hash(P[kWordWordP1], w.norm, word(at + 1));
-      h[kAmb] = fnv_update(P[kAmb], w.amb);
-      h[kAmbP1] = fnv_update(P[kAmbP1], amb(i + 1));
-      h[kAmbP2] = fnv_update(P[kAmbP2], amb(i + 2));
-      h[kAmbAmbP1] = pair_hash(P[kAmbAmbP1], w.amb, amb(i + 1));
-      // And those of the previous tags.
+      if (const size_t after = next_untagged(i + 1); after < n) static_features(after, H[cur ^ 1]);
+      Hashes& h = H[cur];
+      cur ^= 1;
       h[kTag1Word] = fnv_update(t1w_state_[p1], w.norm);
       h[kTag1Amb] = fnv_update(t1a_state_[p1], w.amb);
       for (uint8_t t = 0; t < kNumTemplates; ++t)
-        if (t != kTag1 && t != kTag2 && t != kTag12) __builtin_prefetch(&table_[slot(h[t])]);
-      for (uint8_t t = 0; t < kNumTemplates; ++t)
-        if (t != kTag1 && t != kTag2 && t != kTag12) rows[t] = lookup(h[t]);
-      if (!has_form) rows[kForm] = {};
+        if (!is_tag_template(t)) rows[t] = lookup(h[t]);
+      if (w.form == w.norm) rows[kForm] = {};
       rows[kTag1] = t1_rows_[p1];
       rows[kTag2] = t2_rows_[p2];
       rows[kTag12] = t12_rows_[p1 * S + p2];
