@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `lossgap probe` end to end on two tiny fixture models (different architectures, tokenizers, BOS
 # policies): the table, the JSON summary and the probe tables agree; the same seed gives the same
-# numbers; bad arguments exit 1 with one line naming the option.
+# numbers; distances that do not fit are left out with a note (defaults) or refused (asked for);
+# --max-distance; bad arguments exit 1 with one line naming the option.
 # Usage: bash probe_run.sh LOSSGAP_BINARY SOURCE_DIR SHARED_DIR
 set -uo pipefail
 BIN=$1 SRC=$2
@@ -19,24 +20,30 @@ failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 
 run() {  # run OUT_STEM: one small probe run into $TMP/OUT_STEM.{sqlite,json,txt}
-  "$BIN" probe --model "$A" --model "$B" --n 6 --distances 32,64 --task pronoun,closure-latex,copy \
+  "$BIN" probe --model "$A" --model "$B" --n 6 --distances 32,64 --task pronoun,closure-latex,copy,recall \
     --seed 11 --resamples 200 --threads 2 --out "$TMP/$1.sqlite" --json "$TMP/$1.json" \
     >"$TMP/$1.txt" 2>"$TMP/$1.err"
 }
 
 run first || { fail "probe run exited $?"; cat "$TMP/first.err"; }
+# A store holding probe tables of the format before multi-query probes is refused, not mixed.
+cp "$TMP/first.sqlite" "$TMP/old.sqlite"
+python3 -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("DROP TABLE probe_queries")' "$TMP/old.sqlite"
 run second || fail "second probe run exited $?"
 
-# JSON: 3 tasks x 2 distances, 2 models each, the baseline without deltas, n = 6.
+# JSON: 4 tasks x 2 distances, 2 models each, the baseline without deltas, n = 6; recall has
+# several queries per instance.
 python3 - "$TMP/first.json" <<'EOF' || fail "JSON summary"
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["format"] == "lossgap-probes" and j["version"] == 1
+assert j["format"] == "lossgap-probes" and j["version"] == 2
+assert j["left_out"] == []
 cells = j["cells"]
-assert len(cells) == 6, len(cells)
-assert {c["task"] for c in cells} == {"pronoun", "closure-latex", "copy"}
+assert len(cells) == 8, len(cells)
+assert {c["task"] for c in cells} == {"pronoun", "closure-latex", "copy", "recall"}
 for c in cells:
     assert c["n"] == 6 and len(c["models"]) == 2
+    assert (c["n_queries"] > 1) == (c["task"] == "recall"), c
     assert c["models"][0]["delta_logprob"] is None
     d = c["models"][1]["delta_logprob"]
     a, b = c["models"][0]["logprob"]["value"], c["models"][1]["logprob"]["value"]
@@ -51,8 +58,10 @@ EOF
 # scores (mean target log-prob recomputed in SQL).
 if command -v sqlite3 >/dev/null; then
   db=$TMP/first.sqlite
-  [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM probe_instances')" = 36 ] || fail "probe_instances count"
-  [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM probe_summary')" = 12 ] || fail "probe_summary count"
+  [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM probe_instances')" = 48 ] || fail "probe_instances count"
+  [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM probe_summary')" = 16 ] || fail "probe_summary count"
+  [ "$(sqlite3 "$db" "SELECT COUNT(DISTINCT q) FROM probe_queries JOIN probe_instances USING (probe_run_id, instance_id)
+        WHERE task = 'recall'")" -gt 1 ] || fail "recall has one query per instance"
   bad=$(sqlite3 "$db" "SELECT COUNT(*) FROM probe_summary s WHERE ABS(s.logprob - (SELECT AVG(sc.logprob)
         FROM probe_scores sc JOIN probe_instances i USING (probe_run_id, instance_id)
         WHERE sc.k = 0 AND sc.model_index = s.model_index AND i.task = s.task AND i.distance = s.distance)) > 1e-9")
@@ -62,6 +71,25 @@ fi
 
 # Deterministic: the same seed prints the same table.
 cmp -s "$TMP/first.txt" "$TMP/second.txt" && echo "ok deterministic" || fail "two runs with one seed differ"
+
+# Default distances that do not fit the context are left out with a note naming each, never
+# silently; --max-distance gives the doubling list up to it.
+"$BIN" probe --model "$A" --n 1 --task pronoun --context 200 --resamples 10 --threads 2 --out "$TMP/short.sqlite" \
+  --json "$TMP/short.json" >/dev/null 2>"$TMP/short.err" || fail "short-context run exited $?"
+grep -q "left out: pronoun at distance 256 needs [0-9]* tokens .* context of 200 tokens (--context)" "$TMP/short.err" \
+  && echo "ok left-out note" || { fail "no left-out note"; cat "$TMP/short.err"; }
+python3 - "$TMP/short.json" <<'EOF' || fail "left_out in JSON"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert [c["distance"] for c in j["cells"]] == [32, 64, 128], j["cells"]
+assert [(l["task"], l["distance"]) for l in j["left_out"]] == [("pronoun", 256), ("pronoun", 512), ("pronoun", 1024)]
+assert all(l["tokens_needed"] > 200 and l["context"] == 200 for l in j["left_out"])
+print("ok left_out json")
+EOF
+"$BIN" probe --model "$A" --n 1 --task closure-bracket --max-distance 100 --context 256 --resamples 10 --threads 2 \
+  --out "$TMP/max.sqlite" --json "$TMP/max.json" >/dev/null 2>&1 || fail "--max-distance run exited $?"
+python3 -c 'import json,sys; d=[c["distance"] for c in json.load(open(sys.argv[1]))["cells"]]; assert d == [32, 64, 100], d' \
+  "$TMP/max.json" && echo "ok max-distance" || fail "--max-distance distances"
 
 expect_error() {  # NAME PATTERN -- COMMAND...: exit 1, one line naming PATTERN
   local name=$1 pattern=$2
@@ -77,6 +105,9 @@ expect_error() {  # NAME PATTERN -- COMMAND...: exit 1, one line naming PATTERN
 }
 expect_error unknown-task "--task" -- "$BIN" probe --model "$A" --task brackets --out "$TMP/x.sqlite"
 expect_error too-far "--distances" -- "$BIN" probe --model "$A" --distances 2000 --out "$TMP/x.sqlite"
+expect_error no-fit "needs" -- "$BIN" probe --model "$A" --task recall --distances 100 --context 128 --out "$TMP/x.sqlite"
+expect_error max-distance "--max-distance" -- "$BIN" probe --model "$A" --max-distance 300 --context 256 --out "$TMP/x.sqlite"
+expect_error old-store "probe_queries" -- "$BIN" probe --model "$A" --n 1 --out "$TMP/old.sqlite"
 expect_error bad-n "--n" -- "$BIN" probe --model "$A" --n 0 --out "$TMP/x.sqlite"
 expect_error names "--name" -- "$BIN" probe --model "$A" --model "$B" --name one --out "$TMP/x.sqlite"
 
