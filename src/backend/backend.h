@@ -64,9 +64,10 @@ struct DeltaShape {
   int64_t v_dim = 0;      // dv
 };
 // Step: the token-by-token recurrence (the reference). Chunked: the same maths over chunks of
-// kDeltaChunk tokens (WY/UT form of the chunked gated delta rule), for long inputs.
+// kDeltaChunk tokens (WY/UT form of the chunked gated delta rule), for long inputs. 32 (not
+// transformers' 64): measured fastest on the CPU at olmo_hybrid's head sizes (docs/recurrent.md).
 enum class DeltaForm { Step, Chunked };
-inline constexpr int64_t kDeltaChunk = 64;
+inline constexpr int64_t kDeltaChunk = 32;
 
 // The shape of one Mamba-2 SSD call (hf-architectures.md §1.8).
 struct SsdShape {
