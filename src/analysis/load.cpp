@@ -210,7 +210,7 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
   std::vector<std::vector<float>> run_nll(M);  // [M][tokens of the model's stream]
   std::vector<std::function<void()>> jobs;
   jobs.push_back([&] {
-    sql::Db db(path, false);
+    sql::Db db(path, false, /*one_thread=*/true);
     sql::Stmt st(db, "SELECT doc_id, id, domain, text, extra FROM documents ORDER BY doc_id");
     while (st.step()) {
       const int64_t doc = st.col_int(0);
@@ -221,12 +221,12 @@ LoadedRun load_run(const std::filesystem::path& path, const LoadOptions& opt) {
   });
   for (int64_t t : tokenizers)
     jobs.push_back([&, t] {
-      sql::Db db(path, false);
+      sql::Db db(path, false, /*one_thread=*/true);
       streams.at(t) = read_tokens(db, t, doc_index, D, where);
     });
   for (size_t m = 0; m < M; ++m)
     jobs.push_back([&, m] {
-      sql::Db db(path, false);
+      sql::Db db(path, false, /*one_thread=*/true);
       run_nll[m] = read_nll(db, out.runs[m].model_id, out.runs[m].model.name, run_begin[m], doc_index, where);
     });
   run_parallel(jobs);

@@ -9,8 +9,9 @@
 
 namespace lossgap::sql {
 
-Db::Db(const std::filesystem::path& path, bool create) : path_(path.string()) {
-  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+Db::Db(const std::filesystem::path& path, bool create, bool one_thread) : path_(path.string()) {
+  const int flags =
+      SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | (one_thread ? SQLITE_OPEN_NOMUTEX : 0);
   const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -297,14 +297,26 @@ std::vector<uint16_t> PosTagger::tag_words(std::span<const std::string_view> for
       rows[kTag1] = t1_rows_[p1];
       rows[kTag2] = t2_rows_[p2];
       rows[kTag12] = t12_rows_[p1 * S + p2];
-      // Weights added feature by feature in template order, as the reference does.
+      // Weights added feature by feature in template order, as the reference does: each class's
+      // score is the same sum in the same order. A run of dense rows is added 8 classes at a
+      // time, the block's scores kept in registers across the run.
       std::fill(scores, scores + dense_width_, 0.0f);
-      for (const Rows& r : rows) {
-        if (r.begin & kDenseBit) {
-          const float* d = &dense_[(r.begin & ~kDenseBit) * dense_width_];
-          for (size_t c = 0; c < dense_width_; ++c) scores[c] += d[c];
-        } else {
-          for (uint32_t j = r.begin; j < r.end; ++j) scores[rows_[j].cls] += rows_[j].w;
+      for (size_t t = 0; t < kNumTemplates;) {
+        if (!(rows[t].begin & kDenseBit)) {
+          for (uint32_t j = rows[t].begin; j < rows[t].end; ++j) scores[rows_[j].cls] += rows_[j].w;
+          ++t;
+          continue;
+        }
+        std::array<const float*, kNumTemplates> run;
+        size_t k = 0;
+        for (; t < kNumTemplates && (rows[t].begin & kDenseBit); ++t)
+          run[k++] = &dense_[(rows[t].begin & ~kDenseBit) * dense_width_];
+        for (size_t c = 0; c < dense_width_; c += 8) {
+          float acc[8];
+          for (size_t j = 0; j < 8; ++j) acc[j] = scores[c + j];
+          for (size_t q = 0; q < k; ++q)
+            for (size_t j = 0; j < 8; ++j) acc[j] += run[q][c + j];
+          for (size_t j = 0; j < 8; ++j) scores[c + j] = acc[j];
         }
       }
       for (uint16_t c = 1; c < n_tags; ++c)
