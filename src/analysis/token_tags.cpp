@@ -10,19 +10,33 @@ constexpr uint16_t kNoTag = 0xFFFF;
 const char* kSide[] = {"none", "open", "close", "both"};
 }  // namespace
 
-TokenTagTable::TokenTagTable(const std::filesystem::path& store, const std::string& model, const PosTagger* pos)
+TokenTagTable::TokenTagTable(const std::filesystem::path& store, const std::string& model, const PosTagger* pos,
+                             const TokenTagTable* same_tokens)
     : pos_(pos) {
   LoadOptions lo;
   lo.models = {model};
   run_ = load_run(store, lo);
   const Records& r = run_.records;
   for (size_t d = 0; d < r.n_docs(); ++d) doc_index_.emplace(r.doc_id[d], d);
-  copy_ = tag_copy(r);
-  delim_ = tag_delim(r);
-  form_ = tag_form(r, delim_.doc_class);
-  context_ = tag_context(r);
   columns_ = column_names(pos_ != nullptr);
-  if (pos_) {
+  const Records* o = same_tokens ? &same_tokens->run_.records : nullptr;
+  const bool same_spans = o && o->doc_id == r.doc_id && o->doc_begin == r.doc_begin && o->text == r.text &&
+                          o->byte_begin == r.byte_begin && o->byte_end == r.byte_end;
+  if (same_spans && o->token == r.token && o->position == r.position && o->doc_domain == r.doc_domain) {
+    copy_ = same_tokens->copy_;
+    delim_ = same_tokens->delim_;
+    form_ = same_tokens->form_;
+    context_ = same_tokens->context_;
+  } else {
+    copy_ = tag_copy(r);
+    delim_ = tag_delim(r);
+    form_ = tag_form(r, delim_.doc_class);
+    context_ = tag_context(r);
+  }
+  if (pos_ && same_spans && same_tokens->pos_ == pos_) {
+    pos_tag_ = same_tokens->pos_tag_;
+    word_initial_ = same_tokens->word_initial_;
+  } else if (pos_) {
     pos_tag_.assign(r.n_tokens(), kNoTag);
     word_initial_.assign(r.n_tokens(), 0);
 #pragma omp parallel for schedule(dynamic, 1)

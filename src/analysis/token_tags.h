@@ -22,8 +22,13 @@ namespace lossgap {
 class TokenTagTable {
  public:
   // Loads and tags the tokens of `model` in `store`; part of speech only when `pos` is given
-  // (it must outlive the table). Throws InputError as load_run.
-  TokenTagTable(const std::filesystem::path& store, const std::string& model, const PosTagger* pos);
+  // (it must outlive the table). `same_tokens`, the table of another model of the store, lends
+  // its tags where they must be equal instead of computing them again: part of speech when the
+  // two runs have the same token spans in the same documents (one tokenizer), and every other
+  // tag when the token ids and window positions are the same too (one scoring policy).
+  // Throws InputError as load_run.
+  TokenTagTable(const std::filesystem::path& store, const std::string& model, const PosTagger* pos,
+                const TokenTagTable* same_tokens = nullptr);
 
   // Column names, in order: position, copy_len, copy_dist, prev_dist, type_count, delim,
   // delim_kind, form, domain, domain_class, pos_bucket, freq_bucket, token_count, and with

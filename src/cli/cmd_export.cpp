@@ -95,7 +95,8 @@ void run_export(const ExportOptions& o) {
     }
     if (o.tags) {
       if (!table || table_model != r.model) {
-        table = std::make_unique<TokenTagTable>(o.store, r.model, tagger ? &*tagger : nullptr);
+        // The previous model's table lends the tags a model with the same tokens shares.
+        table = std::make_unique<TokenTagTable>(o.store, r.model, tagger ? &*tagger : nullptr, table.get());
         table_model = r.model;
       }
       table->row(r.doc, r.pos, cells);

@@ -13,6 +13,7 @@
 #include "analysis/analysis.h"
 #include "analysis/import.h"
 #include "analysis/load.h"
+#include "analysis/token_tags.h"
 #include "core/error.h"
 #include "report/csv.h"
 #include "report/json.h"
@@ -347,6 +348,29 @@ TEST_F(AnalysisTest, ImportedMinimalRecordsPairWithTheOriginal) {
   EXPECT_THROW(import_records(io), InputError);
   fs::remove(corpus);
   fs::remove(records);
+}
+
+// export --tags: a model's tag table made with another model's table lending its tags (same
+// tokenizer, same policy) has exactly the cells of one computed from scratch; a model with other
+// tokens lends nothing.
+TEST_F(AnalysisTest, TokenTagTablesShareTagsOfTheSameTokens) {
+  make_store(path_, {{"A", false}, {"B", false}, {"C", true}}, 5);
+  const PosTagger tagger = PosTagger::load(fs::path(LOSSGAP_SOURCE_DIR) / "models/pos/en_ud.pos");
+  const TokenTagTable a(path_, "A", &tagger);
+  const TokenTagTable b_alone(path_, "B", &tagger), b_lent(path_, "B", &tagger, &a);
+  const TokenTagTable c_alone(path_, "C", &tagger), c_lent(path_, "C", &tagger, &b_lent);
+  std::vector<TokenTagTable::Cell> x, y;
+  size_t rows = 0;
+  RunStore::open(path_, false).for_each_score(std::nullopt, [&](const ScoreRow& r) {
+    if (r.model == "A") return;
+    const bool is_b = r.model == "B";
+    (is_b ? b_alone : c_alone).row(r.doc, r.pos, x);
+    (is_b ? b_lent : c_lent).row(r.doc, r.pos, y);
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t k = 0; k < x.size(); ++k) EXPECT_EQ(x[k].value, y[k].value) << r.model << " " << r.doc << " " << r.pos;
+    ++rows;
+  });
+  EXPECT_GT(rows, 0u);
 }
 
 // Optional fields in records: given on some records only (stored where given, NULL elsewhere,
