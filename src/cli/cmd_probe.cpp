@@ -138,19 +138,24 @@ struct LeftOut {
   std::string model;
 };
 
-// Whether instances of (task, d) fit every model's context: the first instance the measuring
-// tokenizer can place decides (instances differ by a few tokens; longer ones are counted as
-// skipped.length).
+// Whether instances of (task, d) fit every model's context: the first instance every tokenizer
+// can place decides (instances differ by a few tokens; longer ones are counted as
+// skipped.length). The cell is taken to fit when none of the first 16 can be placed (it is then
+// scored and its skips counted).
 std::optional<LeftOut> check_fit(const Generator& gen, Task task, int64_t d, const std::vector<LoadedModel>& models) {
   for (uint64_t index = 0; index < 16; ++index) {
     const std::optional<ProbeInstance> inst = gen.make(task, d, index);
     if (!inst) continue;
+    bool placed = true;
     for (const LoadedModel& m : models) {
       const Prepared p = prepare(*inst, *m.tokenizer, m.policy);
       if (p.skip == Skip::Length) return LeftOut{task, d, p.tokens, m.name};
-      if (p.skip) break;
+      if (p.skip) {
+        placed = false;  // a boundary skip says nothing about the length: try the next instance
+        break;
+      }
     }
-    if (inst) return std::nullopt;
+    if (placed) return std::nullopt;
   }
   return std::nullopt;
 }
