@@ -1,14 +1,15 @@
 // `lossgap probe`: synthetic probes (pronoun memory, entity tracking, structural closure,
 // associative recall, verbatim copy) at growing antecedent distances, scored by one or more
-// models on the same texts; a table on stdout, the probe tables of a run store, and a JSON
-// summary. Generation, scoring and statistics live in probes/; this file wires them together.
+// models on the same texts; a table on stdout, the probe tables of a run store (one commit per
+// instance; --resume continues an interrupted run), and a JSON summary. Generation, scoring and
+// statistics live in probes/; this file checks which distances fit and wires them together.
 // Definitions: docs/probes.md.
 #include <chrono>
-#include <map>
-#include <optional>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
