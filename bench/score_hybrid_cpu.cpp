@@ -7,12 +7,12 @@
 //   nemotron_h   24 single-mixer layers "M-M-M-*-" x 3: 9 Mamba-2 (24 heads of 64, 1 group,
 //                state 128) + 3 attention + 12 relu² MLPs of 2560.
 // Per model and window: median seconds, tokens/s, the ratio of its tokens/s to olmo3's at the same
-// window (olmo3 timed in the same run), and the fraction of the hardware limit: dense FLOPs
+// window (olmo3 timed in the same rounds), and the fraction of the hardware limit: dense FLOPs
 // (2 x non-embedding parameters x T, plus 2 V H per target for the head and 4 head_dim Hq per
 // visible (query, key) pair of each attention layer; the recurrences' own arithmetic is not
 // counted, so this is a lower bound for the hybrids) per second over OpenBLAS cblas_sgemm FLOP/s
-// measured right before each timing (M = T, N = 2048, K = 768), so both see the same load.
-// Prints one JSON object. Each timing: one warm-up call, then the median of --runs calls. The
+// measured right before each round (M = T, N = 2048, K = 768; the median over the rounds).
+// Prints one JSON object. Each timing: one warm-up round, then the median of --runs rounds. The
 // recurrent ops alone, step form against chunked form: bench_model_recurrent_forms.
 //
 //   bench_score_hybrid_cpu [--runs N] [--threads N] [--contexts 1024,8192] [--models olmo3,...]
@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -40,15 +41,7 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-template <class F>
-double median_seconds(int runs, F&& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
+double median(std::vector<double> t) {
   std::sort(t.begin(), t.end());
   const size_t n = t.size();
   return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -61,11 +54,14 @@ double sgemm_flops(int M, int N, int K, int runs) {
   std::vector<float> A(size_t(M) * K), B(size_t(N) * K), C(size_t(M) * N);
   for (float& x : A) x = d(rng);
   for (float& x : B) x = d(rng);
-  const double s = median_seconds(runs, [&] {
+  std::vector<double> t;
+  for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
+    const auto t0 = Clock::now();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A.data(), K, B.data(), K,
                 0.0f, C.data(), N);
-  });
-  return 2.0 * M * N * K / s;
+    if (r >= 0) t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return 2.0 * M * N * K / median(t);
 }
 
 constexpr int64_t kVocab = 32000, kHidden = 768, kHeads = 12, kHeadDim = 64;
@@ -196,39 +192,58 @@ int main(int argc, char** argv) {
   out["weights"] = "BF16, random (bench/random_checkpoint.h)";
   out["sgemm_shape"] = {{"M", "context"}, {"N", 2048}, {"K", kHidden}};
 
-  json results = json::array();
-  std::map<int64_t, double> reference;  // olmo3 tokens/s per context
-  std::mt19937 rng(3);
+  // All models are loaded first and timed in turn within each round (olmo3, then the others,
+  // --runs rounds after a warm-up round), so a change of load on a shared machine falls on every
+  // model alike; the sgemm reference is measured right before each round.
+  struct Loaded {
+    std::string name;
+    std::unique_ptr<lossgap::Model> model;
+    double dense_params;
+  };
+  std::vector<Loaded> loaded;
   for (const std::string& name : names) {
-    const auto& [cfg, attn_windows] = models.at(name);
     const auto dir = root / name;
-    lossgap::bench::write_random_checkpoint(dir, cfg, lossgap::DType::BF16, {});
-    const auto model = lossgap::Model::load(dir);
-    const lossgap::ModelInfo info = model->info();
-    const double dense_params = double(info.n_parameters) - 2.0 * kVocab * kHidden;
-    for (int64_t T : contexts) {
-      std::vector<int32_t> ids(T);
-      std::uniform_int_distribution<int32_t> tok(0, int32_t(kVocab) - 1);
-      for (int32_t& id : ids) id = tok(rng);
-      const double ref = sgemm_flops(int(T), 2048, int(kHidden), runs);
-      const double s = median_seconds(runs, [&] { model->score(ids, 1); });
-      double flops = 2 * dense_params * T + 2.0 * kVocab * kHidden * (T - 1);
-      for (int64_t W : attn_windows) flops += 4.0 * kHeadDim * kHeads * pairs(T, W);
+    lossgap::bench::write_random_checkpoint(dir, models.at(name).first, lossgap::DType::BF16, {});
+    auto model = lossgap::Model::load(dir);
+    const double dense = double(model->info().n_parameters) - 2.0 * kVocab * kHidden;
+    loaded.push_back({name, std::move(model), dense});
+  }
+  json results = json::array();
+  std::mt19937 rng(3);
+  for (int64_t T : contexts) {
+    std::vector<int32_t> ids(T);
+    std::uniform_int_distribution<int32_t> tok(0, int32_t(kVocab) - 1);
+    for (int32_t& id : ids) id = tok(rng);
+    std::vector<std::vector<double>> secs(loaded.size());
+    std::vector<double> refs;
+    for (int r = -1; r < runs; ++r) {  // round -1: warm-up
+      if (r >= 0) refs.push_back(sgemm_flops(int(T), 2048, int(kHidden), 1));
+      for (size_t m = 0; m < loaded.size(); ++m) {
+        const auto t0 = Clock::now();
+        loaded[m].model->score(ids, 1);
+        if (r >= 0) secs[m].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+    }
+    const double ref = median(refs);
+    const double ref_tps = double(T) / median(secs[0]);
+    for (size_t m = 0; m < loaded.size(); ++m) {
+      const double s = median(secs[m]);
+      double flops = 2 * loaded[m].dense_params * T + 2.0 * kVocab * kHidden * (T - 1);
+      for (int64_t W : models.at(loaded[m].name).second) flops += 4.0 * kHeadDim * kHeads * pairs(T, W);
       const double tps = double(T) / s;
-      if (name == "olmo3") reference[T] = tps;
-      results.push_back({{"model", name},
-                         {"n_parameters", info.n_parameters},
+      results.push_back({{"model", loaded[m].name},
+                         {"n_parameters", loaded[m].model->info().n_parameters},
                          {"context", T},
                          {"seconds", s},
+                         {"seconds_each_round", secs[m]},
                          {"tokens_per_s", tps},
-                         {"tokens_per_s_vs_olmo3", tps / reference.at(T)},
+                         {"tokens_per_s_vs_olmo3", tps / ref_tps},
                          {"dense_flops_per_s", flops / s},
                          {"sgemm_flops_per_s", ref},
                          {"fraction_of_sgemm", flops / s / ref}});
-      std::cerr << name << " T=" << T << ": " << tps << " tokens/s (" << tps / reference.at(T)
+      std::cerr << loaded[m].name << " T=" << T << ": " << tps << " tokens/s (" << tps / ref_tps
                 << "x olmo3)\n";
     }
-    std::filesystem::remove_all(dir);
   }
   out["results"] = results;
   std::filesystem::remove_all(root);
