@@ -1,10 +1,12 @@
 // The fast decoder of the part-of-speech tagger (PosTagger::tag_words) and the tables it reads
 // (PosTagger::finish). It computes exactly what tag_words_reference computes — the same features,
-// hashed to the same FNV-1a values, their weights added in the same order — but without building
-// a string per feature: hashes continue from precomputed template states over views of one
-// buffer per sentence, a word's static features are looked up together (prefetched) in a flat
-// open-addressing table, and the features of the previous tags come from tables made at load.
-// Not training (pos_train.cpp) and not the model file (pos.cpp).
+// hashed to the same FNV-1a values, each class's score summed over them in the same order — but
+// without building a string per feature: hashes continue from precomputed template states over
+// views of one buffer per sentence; a bit filter answers most absent features; the others are
+// looked up in a flat open-addressing table whose slots for the next word are prefetched while
+// the current word is scored; frequent features have dense rows added 8 classes at a time; the
+// features of the previous tags, the tag dictionary and the lexicon come from tables made at
+// load. Not training (pos_train.cpp) and not the model file (pos.cpp).
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -60,7 +62,7 @@ struct Scratch {
   std::vector<uint32_t> char_at;          // code point starts of one norm
   std::vector<Word> words;                // [n]
   std::vector<int32_t> dict;              // [n] the word's tag in the tag dictionary, or -1
-  std::vector<float> scores;              // [n_tags]
+  std::vector<float> scores;              // [dense_width_] per class, padding after n_tags
 };
 
 // Suffixes and prefixes by code points (pos_features.cpp chars(): an invalid byte is one).
