@@ -5,8 +5,10 @@
 // regression). Prints JSON: seconds per stage (median of runs after a warm-up on a small set),
 // tokens per second, CPU seconds (user + system, all threads: on a shared machine the wall
 // time depends on the load, the CPU time does not), and peak resident memory.
-// Usage: bench_analysis_scale [TOKENS] [RUNS] [MAX_DOC_TOKENS]  (documents of 100..MAX_DOC_TOKENS,
-// default 8000; a small value gives many documents, the bootstrap's cost driver)
+// With a part-of-speech model, the tagger runs too (documents in parallel, as the analysis does)
+// and gives the CONTENT / FUNCTION categories; without one they are stand-ins (token id mod 3).
+// Usage: bench_analysis_scale [TOKENS] [RUNS] [MAX_DOC_TOKENS] [POS_MODEL]  (documents of
+// 100..MAX_DOC_TOKENS, default 8000; a small value gives many documents, the bootstrap's cost driver)
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -16,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +30,7 @@
 #include "tags/copy.h"
 #include "tags/delim.h"
 #include "tags/form.h"
+#include "tags/pos.h"
 
 namespace {
 
@@ -97,7 +101,7 @@ double median(std::vector<double> v) {
 }
 
 // Runs the whole analysis once; adds each stage's seconds to `t`.
-void analyse(const Records& r, std::map<std::string, std::vector<double>>& t) {
+void analyse(const Records& r, const PosTagger* tagger, std::map<std::string, std::vector<double>>& t) {
   auto clock = std::chrono::steady_clock::now();
   auto lap = [&](const char* name) {
     const auto now = std::chrono::steady_clock::now();
@@ -113,7 +117,24 @@ void analyse(const Records& r, std::map<std::string, std::vector<double>>& t) {
   const ContextTags ctx = tag_context(r);
   lap("tag_context");
   TokenMask content(r.n_tokens()), function(r.n_tokens());
-  for (size_t i = 0; i < r.n_tokens(); ++i) (r.token[i] % 3 == 0 ? content : function).set(i);
+  if (tagger) {
+    std::vector<PosClass> cls(r.n_tokens(), PosClass::Other);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t d = 0; d < r.n_docs(); ++d) {
+      const size_t b = r.doc_begin[d], n = r.doc_begin[d + 1] - b;
+      std::vector<std::pair<uint32_t, uint32_t>> spans(n);
+      for (size_t k = 0; k < n; ++k) spans[k] = {r.byte_begin[b + k], r.byte_end[b + k]};
+      const DocumentPos dp = tag_tokens(*tagger, r.doc_text(d), spans);
+      for (size_t k = 0; k < n; ++k) cls[b + k] = dp.tokens[k].pos_class;
+    }
+    for (size_t i = 0; i < r.n_tokens(); ++i) {
+      if (cls[i] == PosClass::Content) content.set(i);
+      if (cls[i] == PosClass::Function) function.set(i);
+    }
+    lap("tag_pos");
+  } else {
+    for (size_t i = 0; i < r.n_tokens(); ++i) (r.token[i] % 3 == 0 ? content : function).set(i);
+  }
   const TagColumns cols{copy, delim, form, ctx, &content, &function};
   const std::vector<Category> cats = standard_categories(r, cols);
   lap("categories");
@@ -142,8 +163,11 @@ int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10'000'000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
   const size_t max_doc = std::max<size_t>(100, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 8000);
+  std::optional<PosTagger> tagger;
+  if (argc > 4) tagger.emplace(PosTagger::load(argv[4]));
+  const PosTagger* pos = tagger ? &*tagger : nullptr;
   std::map<std::string, std::vector<double>> warm, t;
-  analyse(synthesize(200'000, 1, max_doc), warm);
+  analyse(synthesize(200'000, 1, max_doc), pos, warm);
   const auto g0 = std::chrono::steady_clock::now();
   const Records r = synthesize(n, 20260611, max_doc);
   const double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
@@ -151,7 +175,7 @@ int main(int argc, char** argv) {
   for (int k = 0; k < runs; ++k) {
     const auto a = std::chrono::steady_clock::now();
     const double c = cpu_seconds();
-    analyse(r, t);
+    analyse(r, pos, t);
     total.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
     cpu.push_back(cpu_seconds() - c);
   }
@@ -159,6 +183,7 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru);
   std::printf("{\n  \"bench\": \"analysis_scale\",\n  \"tokens\": %zu,\n  \"documents\": %zu,\n  \"models\": 2,\n",
               r.n_tokens(), r.n_docs());
+  std::printf("  \"pos_tagged\": %s,\n", pos ? "true" : "false");
   std::printf("  \"runs\": %d,\n  \"bootstrap_resamples\": %u,\n  \"categories\": %.0f,\n", runs,
               BootstrapOptions{}.resamples, t["categories_count"].front());
   std::printf("  \"synthesis_seconds\": %.3f,\n  \"stage_seconds_median\": {\n", gen);
