@@ -26,7 +26,9 @@
 #include "probes/generate.h"
 #include "probes/probe_store.h"
 #include "probes/summary.h"
+#include "report/html.h"
 #include "scoring/policy.h"
+#include "store/store.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lossgap::cli {
@@ -45,6 +47,7 @@ struct ProbeOptions {
   uint64_t seed = 1;
   std::string out;
   std::string json;
+  std::string report;
   int64_t context = 0;
   std::string bos = "auto";
   int threads = 0;
@@ -372,6 +375,14 @@ void run_probe(const ProbeOptions& o) {
     out.write(j.dump(2) + "\n");
     out.close();
   }
+  if (!o.report.empty()) {
+    const bool has_corpus = !RunStore::open(o.out, false).runs().empty();
+    write_probe_html_report(o.out,
+                            has_corpus ? "This store also holds corpus scores: lossgap report " + o.out +
+                                             " --report FILE shows these curves next to the corpus analysis."
+                                       : "",
+                            o.report);
+  }
 }
 
 }  // namespace
@@ -401,6 +412,8 @@ void add_probe_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the generators and of the bootstrap (default 1)");
   cmd->add_option("--out", o->out, "Run store to create or add the probe tables to (SQLite)")->required();
   cmd->add_option("--json", o->json, "Write the JSON summary to this file");
+  cmd->add_option("--report,--html", o->report,
+                  "Write a self-contained HTML page of the probe curves and table to this file");
   cmd->add_option("--context", o->context,
                   "Tokens per window, BOS included (default: min(2048, max_position_embeddings), smallest over "
                   "the models)");

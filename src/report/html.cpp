@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/utf8.h"
+#include "core/version.h"
 #include "report/html.h"
 #include "report/html_assets.h"
 #include "report/html_charts.h"
@@ -413,6 +414,40 @@ std::string viewer_section(const AnalysisResult& r, const std::vector<size_t>& s
   return h + "</section>\n";
 }
 
+// Everything before <main>: the self-contained page's head (nothing may be loaded from anywhere)
+// and the header with its navigation links [(anchor, label)].
+std::string page_start(const std::string& title, const std::string& tool_version,
+                       const std::vector<std::pair<std::string, std::string>>& nav) {
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+                  "<meta name=\"generator\" content=\"lossgap " + esc(tool_version) + "\">\n<title>" + esc(title) +
+                  "</title>\n<style>\n" + html_asset("report.css") + "</style>\n</head>\n<body>\n";
+  h += "<header><h1>" + esc(title) + "</h1><nav>";
+  for (const auto& [anchor, label] : nav) h += "<a href=\"#" + anchor + "\">" + label + "</a>";
+  return h + "</nav></header>\n<main>\n";
+}
+
+// `page` to the file `out` ("-": stdout); InputError naming `out` when it cannot be written.
+void write_page(const std::string& page, const std::filesystem::path& out) {
+  if (out == "-") {
+    std::cout << page << std::flush;
+    if (!std::cout) throw InputError("-", "cannot write the HTML report to stdout");
+    return;
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  if (!f) throw InputError(out.string(), "cannot open the HTML report file for writing");
+  f.write(page.data(), static_cast<std::streamsize>(page.size()));
+  f.close();
+  if (!f) throw InputError(out.string(), "cannot write the HTML report file");
+}
+
+std::string ci_cell(double v, double lo, double hi, const char* f) {
+  const std::string ci = std::isnan(lo) || std::isnan(hi) ? "–" : fmt(f, lo) + ", " + fmt(f, hi);
+  return "<td class=\"num\">" + fmt(f, v) + " [" + ci + "]</td>";
+}
+
 }  // namespace
 
 std::string render_html(const AnalysisResult& r, const HtmlStoreData& data, const HtmlOptions& opt) {
@@ -425,15 +460,8 @@ std::string render_html(const AnalysisResult& r, const HtmlStoreData& data, cons
       title += r.models[m].model.name;
     }
   }
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                  // Nothing may be loaded from anywhere: the page is self-contained by construction.
-                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
-                  "<meta name=\"generator\" content=\"lossgap " + esc(r.tool_version) + "\">\n<title>" + esc(title) +
-                  "</title>\n<style>\n" + html_asset("report.css") + "</style>\n</head>\n<body>\n";
-  h += "<header><h1>" + esc(title) + "</h1><nav><a href=\"#run\">run</a><a href=\"#charts\">charts</a>"
-       "<a href=\"#tables\">tables</a><a href=\"#viewer\">viewer</a></nav></header>\n<main>\n";
+  std::string h = page_start(title, r.tool_version,
+                             {{"run", "run"}, {"charts", "charts"}, {"tables", "tables"}, {"viewer", "viewer"}});
   h += run_section(r, data);
 
   h += "<section id=\"charts\"><h2>Charts</h2>\n";
@@ -475,17 +503,37 @@ std::string render_html(const AnalysisResult& r, const HtmlStoreData& data, cons
 
 void write_html_report(const AnalysisResult& r, const HtmlOptions& opt, const std::filesystem::path& out) {
   const HtmlStoreData data = read_html_store_data(r.store, r, opt);
-  const std::string page = render_html(r, data, opt);
-  if (out == "-") {
-    std::cout << page << std::flush;
-    if (!std::cout) throw InputError("-", "cannot write the HTML report to stdout");
-    return;
-  }
-  std::ofstream f(out, std::ios::binary | std::ios::trunc);
-  if (!f) throw InputError(out.string(), "cannot open the HTML report file for writing");
-  f.write(page.data(), static_cast<std::streamsize>(page.size()));
-  f.close();
-  if (!f) throw InputError(out.string(), "cannot write the HTML report file");
+  write_page(render_html(r, data, opt), out);
+}
+
+std::string render_probe_html(const ProbeCurves& probes, const std::string& store, const std::string& note) {
+  std::string title = "lossgap probes: ";
+  for (size_t m = 0; m < probes.models.size(); ++m) title += (m ? " vs " : "") + probes.models[m];
+  std::string h = page_start(title, tool_version(), {{"run", "run"}, {"charts", "charts"}, {"tables", "tables"}});
+  h += "<section id=\"run\"><h2>Run</h2>\n<p class=\"def\">Run store <code>" + esc(store) +
+       "</code>; models, baseline first: <b>";
+  for (size_t m = 0; m < probes.models.size(); ++m) h += (m ? "</b>, <b>" : "") + esc(probes.models[m]);
+  h += "</b>. Distances in " + esc(probes.distance_unit) + "; report made by lossgap " + esc(tool_version()) +
+       " (" + esc(git_commit()) + ").</p>\n";
+  if (!note.empty()) h += "<p class=\"def\">" + esc(note) + "</p>\n";
+  h += "</section>\n<section id=\"charts\"><h2>Charts</h2>\n" + html::probe_charts(probes) + "</section>\n";
+  h += "<section id=\"tables\"><h2>Tables</h2>\n<table class=\"grid\"><thead><tr><th>task</th><th>distance</th>"
+       "<th>model</th><th>n</th><th>chance</th><th>accuracy [95% CI]</th><th>mean log-prob [95% CI]</th></tr>"
+       "</thead><tbody>\n";
+  for (const ProbeCurveRow& row : probes.rows)
+    h += "<tr><td>" + esc(row.task) + "</td><td class=\"num\">" + std::to_string(row.distance) + "</td><td>" +
+         esc(probes.models[row.model]) + "</td><td class=\"num\">" + std::to_string(row.n) +
+         "</td><td class=\"num\">" + fmt("%.3f", row.chance) + "</td>" +
+         ci_cell(row.accuracy, row.accuracy_lo, row.accuracy_hi, "%.3f") +
+         ci_cell(row.logprob, row.logprob_lo, row.logprob_hi, "%.3f") + "</tr>\n";
+  return h + "</tbody></table></section>\n</main>\n</body>\n</html>\n";
+}
+
+void write_probe_html_report(const std::filesystem::path& store, const std::string& note,
+                             const std::filesystem::path& out) {
+  const ProbeCurves probes = read_probe_curves(store);
+  if (probes.rows.empty()) throw InputError(store.string(), "the run store holds no probe results");
+  write_page(render_probe_html(probes, store.string(), note), out);
 }
 
 }  // namespace lossgap

@@ -77,6 +77,10 @@ struct HtmlStoreData {
 HtmlStoreData read_html_store_data(const std::filesystem::path& store, const AnalysisResult& r,
                                    const HtmlOptions& opt);
 
+// The latest probe run's summary in the run store `store` (no rows when it holds none). Throws
+// InputError naming the store when it cannot be read.
+ProbeCurves read_probe_curves(const std::filesystem::path& store);
+
 // The whole page. Every string from the store or the corpus is escaped for its context (HTML
 // text, attribute, SVG, or JSON inside <script>, where "</script>" cannot end the element).
 std::string render_html(const AnalysisResult& r, const HtmlStoreData& data, const HtmlOptions& opt);
@@ -84,5 +88,15 @@ std::string render_html(const AnalysisResult& r, const HtmlStoreData& data, cons
 // read_html_store_data(r.store) + render_html, written to `out` ("-" for stdout). Throws
 // InputError naming `out` when it cannot be written.
 void write_html_report(const AnalysisResult& r, const HtmlOptions& opt, const std::filesystem::path& out);
+
+// The page of `lossgap probe --report`: the probe run's models, the summary table and the
+// curves, self-contained like render_html's page, without corpus sections. `note` (may be
+// empty) is shown under the title.
+std::string render_probe_html(const ProbeCurves& probes, const std::string& store, const std::string& note);
+
+// read_probe_curves(store) + render_probe_html, written to `out` ("-" for stdout). Throws
+// InputError naming the store when it holds no probe results, or `out` when it cannot be written.
+void write_probe_html_report(const std::filesystem::path& store, const std::string& note,
+                             const std::filesystem::path& out);
 
 }  // namespace lossgap

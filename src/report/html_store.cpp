@@ -182,4 +182,9 @@ HtmlStoreData read_html_store_data(const fs::path& store, const AnalysisResult& 
   return out;
 }
 
+ProbeCurves read_probe_curves(const fs::path& store) {
+  sql::Db db(store, false);
+  return read_probes(db);
+}
+
 }  // namespace lossgap

@@ -22,7 +22,7 @@ fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 run() {  # run OUT_STEM: one small probe run into $TMP/OUT_STEM.{sqlite,json,txt}
   "$BIN" probe --model "$A" --model "$B" --n 6 --distances 32,64 --task pronoun,closure-latex,copy,recall \
     --seed 11 --resamples 200 --threads 2 --out "$TMP/$1.sqlite" --json "$TMP/$1.json" \
-    >"$TMP/$1.txt" 2>"$TMP/$1.err"
+    --report "$TMP/$1.html" >"$TMP/$1.txt" 2>"$TMP/$1.err"
 }
 
 run first || { fail "probe run exited $?"; cat "$TMP/first.err"; }
@@ -52,6 +52,24 @@ for c in cells:
     assert c["models"][0]["mean_distance"] >= c["distance"]
     assert 0 <= c["models"][0]["accuracy"]["value"] <= 1
 print("ok json")
+EOF
+
+# --report: a self-contained page with each task's curves and a table row per cell and model
+# holding the JSON's accuracy and mean log-prob.
+python3 - "$TMP/first.json" "$TMP/first.html" <<'EOF' || fail "HTML report"
+import json, sys
+j = json.load(open(sys.argv[1]))
+page = open(sys.argv[2], encoding="utf-8").read()
+assert "default-src 'none'" in page and "http://" not in page and "https://" not in page
+for c in j["cells"]:
+    assert f"{c['task']}: accuracy" in page, c["task"]
+    for m in c["models"]:
+        acc, lp = m["accuracy"]["value"], m["logprob"]["value"]
+        row = (f"<tr><td>{c['task']}</td><td class=\"num\">{c['distance']}</td><td>{m['model']}</td>"
+               f"<td class=\"num\">{c['n']}</td>")
+        assert row in page, row
+        assert f"<td class=\"num\">{acc:.3f} [" in page and f"<td class=\"num\">{lp:.3f} [" in page, (c, m)
+print("ok html")
 EOF
 
 # The store holds every instance, continuation score and summary row; the summary matches the

@@ -440,12 +440,27 @@ TEST_F(HtmlTest, ProbeCurvesAreDrawnFromTheProbeSummary) {
   EXPECT_NE(page.find("B, pronoun, distance 8: accuracy 0.700 (95% CI [0.580, 0.820])"), std::string::npos);
   EXPECT_NE(page.find("distance (tokens of A)"), std::string::npos);
 
-  // Without probe tables: no probe section.
+  // The probe-only page of `lossgap probe --report`: same curves, the summary table, the note.
+  const ProbeCurves probes = read_probe_curves(path_);
+  EXPECT_EQ(probes.rows.size(), data.probes.rows.size());
+  const std::string probe_page = render_probe_html(probes, path_.string(), "a note for the reader");
+  EXPECT_NE(probe_page.find("<title>lossgap probes: A vs B</title>"), std::string::npos);
+  EXPECT_NE(probe_page.find("default-src 'none'"), std::string::npos);
+  EXPECT_NE(probe_page.find("B, pronoun, distance 8: accuracy 0.700 (95% CI [0.580, 0.820])"), std::string::npos);
+  EXPECT_NE(probe_page.find("<td class=\"num\">0.700 [0.580, 0.820]</td>"), std::string::npos);
+  EXPECT_NE(probe_page.find("<td class=\"num\">0.520 [–]</td>"), std::string::npos);  // NULL bounds
+  EXPECT_NE(probe_page.find("a note for the reader"), std::string::npos);
+  EXPECT_EQ(probe_page.find("http://"), std::string::npos);
+  EXPECT_EQ(probe_page.find("https://"), std::string::npos);
+  EXPECT_EQ(probe_page.find("Document viewer"), std::string::npos);
+
+  // Without probe tables: no probe section, and no probe page.
   remove_store(path_);
   make_store(path_, {{"A", false}, {"B", false}}, 18);
   const AnalysisResult r2 = analyse_store(path_);
   const std::string page2 = render_html(r2, read_html_store_data(path_, r2, opt), opt);
   EXPECT_EQ(page2.find("<h3>Probes</h3>"), std::string::npos);
+  EXPECT_THROW(write_probe_html_report(path_, "", path_.string() + ".html"), InputError);
 }
 
 }  // namespace
