@@ -9,56 +9,28 @@
 // N = K = 768). Each timing: one warm-up call, then the median of --runs calls.
 //
 //   bench_model_recurrent_forms [--runs N] [--threads N] [--tokens 8192] [--ops gdn,mamba2,mamba1]
-#include <cblas.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu/cpu_backend.h"
+#include "bench_util.h"
 
 namespace {
 
+using lossgap::bench::median_seconds;
+using lossgap::bench::sgemm_flops;
+using lossgap::bench::split_commas;
+
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 using lossgap::Buf;
-
-template <class F>
-double median_seconds(int runs, F&& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  const size_t n = t.size();
-  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
-// cblas_sgemm FLOP/s for C[M, N] = A[M, K] B[N, K]^T.
-double sgemm_flops(int M, int N, int K, int runs) {
-  std::mt19937 rng(5);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> A(size_t(M) * K), B(size_t(N) * K), C(size_t(M) * N);
-  for (float& x : A) x = d(rng);
-  for (float& x : B) x = d(rng);
-  const double s = median_seconds(runs, [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A.data(), K, B.data(), K,
-                0.0f, C.data(), N);
-  });
-  return 2.0 * M * N * K / s;
-}
 
 std::vector<float> fill(std::mt19937& g, size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> d(lo, hi);
@@ -77,13 +49,6 @@ struct HostWeight {
     view.data = data.data();
   }
 };
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
-  return out;
-}
 
 // Times both forms of one op (run(form) calls it), records them next to a same-run sgemm rate.
 template <class Run>
@@ -123,7 +88,7 @@ int main(int argc, char** argv) {
     } else if (a == "--tokens" && has_value) {
       T = std::atoll(argv[++i]);
     } else if (a == "--ops" && has_value) {
-      ops = split(argv[++i]);
+      ops = split_commas(argv[++i]);
     } else {
       std::cerr << "usage: " << argv[0]
                 << " [--runs N] [--threads N] [--tokens 8192] [--ops gdn,mamba2,mamba1]\n";

@@ -8,76 +8,31 @@
 // Each timing: one warm-up call, then the median of --runs calls.
 //
 //   bench_score_cpu [--runs N] [--threads N] [--contexts 1024,4096] [--dtypes BF16,F32]
-#include <cblas.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bench_util.h"
 #include "model/model.h"
 #include "random_checkpoint.h"
 
 namespace {
 
+using lossgap::bench::median_seconds;
+using lossgap::bench::sgemm_flops;
+using lossgap::bench::peak_rss_mib;
+using lossgap::bench::split_commas;
+
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-template <class F>
-double median_seconds(int runs, F&& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return median(t);
-}
-
-// cblas_sgemm FLOP/s for C[M, N] = A[M, K] B[N, K]^T (the layout of our linear layers).
-double sgemm_flops(int M, int N, int K, int runs) {
-  std::mt19937 rng(5);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> A(size_t(M) * K), B(size_t(N) * K), C(size_t(M) * N);
-  for (float& x : A) x = d(rng);
-  for (float& x : B) x = d(rng);
-  const double s = median_seconds(runs, [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A.data(), K, B.data(), K,
-                0.0f, C.data(), N);
-  });
-  return 2.0 * M * N * K / s;
-}
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
-  return out;
-}
 
 }  // namespace
 
@@ -94,9 +49,9 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     } else if (a == "--contexts" && has_value) {
       contexts.clear();
-      for (const std::string& c : split(argv[++i])) contexts.push_back(std::stoi(c));
+      for (const std::string& c : split_commas(argv[++i])) contexts.push_back(std::stoi(c));
     } else if (a == "--dtypes" && has_value) {
-      dtypes = split(argv[++i]);
+      dtypes = split_commas(argv[++i]);
       for (const std::string& dt : dtypes) {
         if (dt != "BF16" && dt != "F32") {
           std::cerr << argv[0] << ": --dtypes takes BF16 and/or F32, got " << dt << "\n";

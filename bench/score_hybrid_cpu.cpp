@@ -16,10 +16,8 @@
 // recurrent ops alone, step form against chunked form: bench_model_recurrent_forms.
 //
 //   bench_score_hybrid_cpu [--runs N] [--threads N] [--contexts 1024,8192] [--models olmo3,...]
-#include <cblas.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -27,42 +25,23 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bench_util.h"
 #include "model/model.h"
 #include "random_checkpoint.h"
 
 namespace {
 
+using lossgap::bench::median;
+using lossgap::bench::sgemm_flops;
+using lossgap::bench::split_commas;
+
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  const size_t n = t.size();
-  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
-// cblas_sgemm FLOP/s for C[M, N] = A[M, K] B[N, K]^T (the layout of our linear layers).
-double sgemm_flops(int M, int N, int K, int runs) {
-  std::mt19937 rng(5);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> A(size_t(M) * K), B(size_t(N) * K), C(size_t(M) * N);
-  for (float& x : A) x = d(rng);
-  for (float& x : B) x = d(rng);
-  std::vector<double> t;
-  for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
-    const auto t0 = Clock::now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A.data(), K, B.data(), K,
-                0.0f, C.data(), N);
-    if (r >= 0) t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return 2.0 * M * N * K / median(t);
-}
 
 constexpr int64_t kVocab = 32000, kHidden = 768, kHeads = 12, kHeadDim = 64;
 
@@ -136,13 +115,6 @@ double pairs(int64_t T, int64_t W) {
   return double(W) * (W + 1) / 2 + double(T - W) * W;
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,9 +130,9 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     } else if (a == "--contexts" && has_value) {
       contexts.clear();
-      for (const std::string& c : split(argv[++i])) contexts.push_back(std::stoll(c));
+      for (const std::string& c : split_commas(argv[++i])) contexts.push_back(std::stoll(c));
     } else if (a == "--models" && has_value) {
-      names = split(argv[++i]);
+      names = split_commas(argv[++i]);
     } else {
       std::cerr << "usage: " << argv[0]
                 << " [--runs N] [--threads N] [--contexts 1024,8192] [--models olmo3,olmo_hybrid,nemotron_h]\n";
