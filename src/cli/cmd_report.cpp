@@ -1,10 +1,15 @@
 // `lossgap report RUN.sqlite`: recomputes the comparison from a run store (every model, or
-// --model ones, against --baseline) and writes the terminal summary, --json and --csv.
-// Not scoring (`compare` scores first, then does the same).
+// --model ones, against --baseline) and writes the terminal summary, --json, --csv and --report;
+// for a store holding only probe results, --report writes the probe page. Not scoring (`compare`
+// scores first, then does the same).
+#include <cstdio>
 #include <memory>
 
 #include "cli/analysis_cli.h"
 #include "cli/commands.h"
+#include "core/error.h"
+#include "report/html.h"
+#include "store/store.h"
 
 namespace lossgap::cli {
 
@@ -30,6 +35,16 @@ void add_report_command(CLI::App& app) {
   add_analysis_options(cmd, o->analysis);
   cmd->callback([o] {
     check_analysis_options(o->analysis);
+    // A store holding only `lossgap probe` results: its report is the probe page.
+    if (RunStore::open(o->store, false).runs().empty() && !read_probe_curves(o->store).rows.empty()) {
+      if (o->analysis.html.empty())
+        throw InputError(o->store, "the run store holds probe results but no scored model: --report F.html writes "
+                                   "the probe page ('lossgap probe --json' writes the probe JSON)");
+      write_probe_html_report(o->store, "", o->analysis.html);
+      std::fprintf(stderr, "lossgap report: %s holds probe results only; wrote the probe page %s\n",
+                   o->store.c_str(), o->analysis.html.c_str());
+      return;
+    }
     LoadOptions load;
     load.models = o->models;
     load.baseline = o->baseline;

@@ -72,6 +72,18 @@ for c in j["cells"]:
 print("ok html")
 EOF
 
+# `lossgap report` on a store holding only probe results: --report writes the same probe page;
+# without it, one line naming --report and exit 1.
+if "$BIN" report "$TMP/first.sqlite" --report "$TMP/report.html" 2>"$TMP/report.err"; then
+  cmp -s "$TMP/report.html" "$TMP/first.html" && echo "ok report probe page" || fail "report's probe page differs from probe --report's"
+else
+  fail "report --report on a probe-only store exited $?"; cat "$TMP/report.err"
+fi
+"$BIN" report "$TMP/first.sqlite" >/dev/null 2>"$TMP/report2.err"
+rc=$?
+{ [ $rc = 1 ] && grep -q -- "--report" "$TMP/report2.err" && [ "$(wc -l <"$TMP/report2.err")" = 1 ]; } \
+  && echo "ok report probe-only refusal" || { fail "report without --report on a probe-only store: rc $rc"; cat "$TMP/report2.err"; }
+
 # The store holds every instance, continuation score and summary row; the summary matches the
 # scores (mean target log-prob recomputed in SQL).
 if command -v sqlite3 >/dev/null; then
