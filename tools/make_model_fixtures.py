@@ -799,6 +799,15 @@ def score(model, ids):
     return [f32(x) for x in lp], [f32(x) for x in ent]
 
 
+def reference_noise(case_dir, id_lists, logprobs):
+    """The largest |log p| difference between the fp32 reference `logprobs` and the saved model
+    run in fp64 (fp64_logprobs); None where the model cannot run in fp64."""
+    lp64 = fp64_logprobs(case_dir, id_lists)
+    if lp64 is None:
+        return None
+    return max(abs(a - b) for lp, ref64 in zip(logprobs, lp64) for a, b in zip(lp, ref64))
+
+
 def fp64_logprobs(case_dir, id_lists):
     """log p of the targets from the saved model computed in fp64 throughout. transformers casts to
     fp32 explicitly in places (norms, the delta rule); those casts are redirected to fp64 for the
@@ -1054,14 +1063,11 @@ def make_case(index, case, tok, texts, out_dir):
             if window >= min(len(i) for i in record["ids"]):
                 problem(name, f"sliding window {window} is not shorter than the texts")
 
-    lp64 = fp64_logprobs(case_dir, record["ids"])
-    reference_noise = None
-    if lp64 is not None:
-        reference_noise = max(abs(a - b) for lp, ref64 in zip(record["logprobs"], lp64)
-                              for a, b in zip(lp, ref64))
-        print(f"  fp32 reference vs fp64: max |d logprob| {reference_noise:.3g}", flush=True)
-        if reference_noise > REFERENCE_NOISE_LIMIT:
-            problem(name, f"ill-conditioned: the fp32 reference is {reference_noise:.3g} from fp64 "
+    noise = reference_noise(case_dir, record["ids"], record["logprobs"])
+    if noise is not None:
+        print(f"  fp32 reference vs fp64: max |d logprob| {noise:.3g}", flush=True)
+        if noise > REFERENCE_NOISE_LIMIT:
+            problem(name, f"ill-conditioned: the fp32 reference is {noise:.3g} from fp64 "
                           f"(limit {REFERENCE_NOISE_LIMIT}); change the case's seed or config")
 
     router_margin = None
@@ -1093,7 +1099,7 @@ def make_case(index, case, tok, texts, out_dir):
         "n_parameters": n_params,
         "final_norm_scale": scale,
         "mean_entropy": sum(all_ent) / len(all_ent),
-        "reference_fp32_vs_fp64": reference_noise,
+        "reference_fp32_vs_fp64": noise,
         "min_router_gap": router_margin,
         "regenerate": REGENERATE,
         "layers": layers,
@@ -1107,7 +1113,7 @@ def make_case(index, case, tok, texts, out_dir):
     for il, entry in enumerate(layers):
         print(f"  layer {il}: {entry}", flush=True)
     return {"name": name, "exercises": case["exercises"], "mean_entropy": expected["mean_entropy"],
-            "final_norm_scale": scale, "reference_fp32_vs_fp64": reference_noise, "bytes": size}
+            "final_norm_scale": scale, "reference_fp32_vs_fp64": noise, "bytes": size}
 
 
 def main():
@@ -1136,10 +1142,8 @@ def main():
             if (args.only and case["name"] not in args.only) or not case_dir.exists():
                 continue
             expected = json.loads((case_dir / "expected.json").read_text())
-            lp64 = fp64_logprobs(case_dir, expected["ids"])
-            if lp64 is not None:
-                noise = max(abs(a - b) for lp, ref64 in zip(expected["logprobs"], lp64)
-                            for a, b in zip(lp, ref64))
+            noise = reference_noise(case_dir, expected["ids"], expected["logprobs"])
+            if noise is not None:
                 print(f"{case['name']}: fp32 reference vs fp64 max |d logprob| {noise:.3g}"
                       + ("" if noise <= REFERENCE_NOISE_LIMIT else "  ILL-CONDITIONED"), flush=True)
         return
