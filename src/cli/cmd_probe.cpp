@@ -377,7 +377,7 @@ void run_probe(const ProbeOptions& o) {
   }
   if (!o.report.empty()) {
     const bool has_corpus = !RunStore::open(o.out, false).runs().empty();
-    write_probe_html_report(o.out,
+    write_probe_html_report(read_probe_curves(o.out), o.out,
                             has_corpus ? "This store also holds corpus scores: lossgap report " + o.out +
                                              " --report FILE shows these curves next to the corpus analysis."
                                        : "",

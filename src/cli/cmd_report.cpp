@@ -36,11 +36,13 @@ void add_report_command(CLI::App& app) {
   cmd->callback([o] {
     check_analysis_options(o->analysis);
     // A store holding only `lossgap probe` results: its report is the probe page.
-    if (RunStore::open(o->store, false).runs().empty() && !read_probe_curves(o->store).rows.empty()) {
+    const ProbeCurves probes =
+        RunStore::open(o->store, false).runs().empty() ? read_probe_curves(o->store) : ProbeCurves{};
+    if (!probes.rows.empty()) {
       if (o->analysis.html.empty())
         throw InputError(o->store, "the run store holds probe results but no scored model: --report F.html writes "
                                    "the probe page ('lossgap probe --json' writes the probe JSON)");
-      write_probe_html_report(o->store, "", o->analysis.html);
+      write_probe_html_report(probes, o->store, "", o->analysis.html);
       std::fprintf(stderr, "lossgap report: %s holds probe results only; wrote the probe page %s\n",
                    o->store.c_str(), o->analysis.html.c_str());
       return;

@@ -529,11 +529,10 @@ std::string render_probe_html(const ProbeCurves& probes, const std::string& stor
   return h + "</tbody></table></section>\n</main>\n</body>\n</html>\n";
 }
 
-void write_probe_html_report(const std::filesystem::path& store, const std::string& note,
+void write_probe_html_report(const ProbeCurves& probes, const std::string& store, const std::string& note,
                              const std::filesystem::path& out) {
-  const ProbeCurves probes = read_probe_curves(store);
-  if (probes.rows.empty()) throw InputError(store.string(), "the run store holds no probe results");
-  write_page(render_probe_html(probes, store.string(), note), out);
+  if (probes.rows.empty()) throw InputError(store, "the run store holds no probe results");
+  write_page(render_probe_html(probes, store, note), out);
 }
 
 }  // namespace lossgap

@@ -94,9 +94,9 @@ void write_html_report(const AnalysisResult& r, const HtmlOptions& opt, const st
 // empty) is shown under the title.
 std::string render_probe_html(const ProbeCurves& probes, const std::string& store, const std::string& note);
 
-// read_probe_curves(store) + render_probe_html, written to `out` ("-" for stdout). Throws
-// InputError naming the store when it holds no probe results, or `out` when it cannot be written.
-void write_probe_html_report(const std::filesystem::path& store, const std::string& note,
+// render_probe_html written to `out` ("-" for stdout). Throws InputError naming `store` when
+// `probes` has no rows, or `out` when it cannot be written.
+void write_probe_html_report(const ProbeCurves& probes, const std::string& store, const std::string& note,
                              const std::filesystem::path& out);
 
 }  // namespace lossgap

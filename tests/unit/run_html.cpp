@@ -460,7 +460,8 @@ TEST_F(HtmlTest, ProbeCurvesAreDrawnFromTheProbeSummary) {
   const AnalysisResult r2 = analyse_store(path_);
   const std::string page2 = render_html(r2, read_html_store_data(path_, r2, opt), opt);
   EXPECT_EQ(page2.find("<h3>Probes</h3>"), std::string::npos);
-  EXPECT_THROW(write_probe_html_report(path_, "", path_.string() + ".html"), InputError);
+  EXPECT_THROW(write_probe_html_report(read_probe_curves(path_), path_.string(), "", path_.string() + ".html"),
+               InputError);
 }
 
 }  // namespace
