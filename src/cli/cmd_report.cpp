@@ -26,7 +26,7 @@ struct ReportOptions {
 
 void add_report_command(CLI::App& app) {
   auto o = std::make_shared<ReportOptions>();
-  CLI::App* cmd = app.add_subcommand("report", "Compare the models of a run store: summary table, JSON, CSV.");
+  CLI::App* cmd = app.add_subcommand("report", "Compare the models of a run store: summary table, JSON, CSV, HTML (for a store holding only probe results, the probe page).");
   cmd->add_option("RUN", o->store, "Run store written by 'lossgap score', 'compare' or 'import'")->required();
   cmd->add_option("--model", o->models,
                   "Models to compare, by name, in order (repeatable; default: every model of the store)");
